@@ -1,0 +1,1 @@
+"""The core: discovery, sampling, journal and file formats. Knows nothing of Textual."""

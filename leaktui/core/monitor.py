@@ -1,0 +1,170 @@
+"""One tick: discover -> sample -> journal -> Snapshot, and the loop that repeats it.
+
+The Monitor owns all mutable state (what discovery has seen, CPU counters, bounded
+histories) and is driven from one thread only. What leaves it is an immutable Snapshot.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from types import MappingProxyType
+
+from leaktui.core import procfs
+from leaktui.core.discover import Discoverer, Discovery
+from leaktui.core.history import Series
+from leaktui.core.journal import Journal
+from leaktui.core.model import ProcessInfo, ProcessLimits, Snapshot, SystemFacts
+from leaktui.core.sample import DEFAULT_USS_EVERY, Sampler
+from leaktui.core.system import LimitsReader, SystemReader
+
+#: Limits rarely change; each process's are read again every this many ticks.
+LIMITS_EVERY = 30
+
+
+class Monitor:
+    """Produces one Snapshot per call to ``tick()``; journals it when given a Journal."""
+
+    def __init__(
+        self,
+        *,
+        journal: Journal | None = None,
+        hostname: str | None = None,
+        match: str | None = None,
+        uss_every: int = DEFAULT_USS_EVERY,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.host = hostname or socket.gethostname()
+        self.journal = journal
+        self._clock = clock
+        self._discoverer = Discoverer(hostname=self.host, match=match)
+        self._sampler = Sampler(uss_every=uss_every)
+        self._system = SystemReader()
+        self._limits_reader = LimitsReader()
+        self._limits: dict[int, ProcessLimits] = {}
+        # pid -> (discovery's info, limits, the two merged): merged again only on a change.
+        self._infos: dict[int, tuple[ProcessInfo, ProcessLimits | None, ProcessInfo]] = {}
+        self._last_discovery: Discovery | None = None
+        self._last_system: SystemFacts | None = None
+        self._tick = 0
+        self.rss: dict[int, Series] = {}
+        """Each live process's RSS in bounded memory; for the sampler thread only."""
+
+    @property
+    def last_unreadable(self) -> int:
+        """How many processes /proc would not show us in the last scan (hidepid)."""
+        return len(self._last_discovery.unreadable) if self._last_discovery else 0
+
+    def tick(self) -> Snapshot:
+        """Run one tick. Raises JournalError if the journal cannot be written."""
+        now = round(self._clock() * 1000) / 1000  # whole milliseconds, as stored
+        self._tick += 1
+        errors: list[str] = []
+        try:
+            found = self._last_discovery = self._discoverer.scan()
+        except Exception as exc:  # discovery must not stop sampling what we already know
+            errors.append(f"discovery failed: {exc}")
+            found = self._last_discovery or Discovery((), {})
+        sampled = self._sampler.sample(found.processes, now)
+        if sampled.gone:
+            found = _without(found, set(sampled.gone))
+        processes = self._attach_limits(found, errors)
+        try:
+            system = self._last_system = self._system.read(now)
+        except OSError as exc:
+            errors.append(f"cannot read system memory: {exc}")
+            system = self._last_system
+        for pid, sample in sampled.samples.items():
+            series = self.rss.get(pid)
+            if series is None:
+                series = self.rss[pid] = Series()
+            series.append(now, sample.rss)
+        for pid in self.rss.keys() - processes.keys():
+            del self.rss[pid]
+        snapshot = Snapshot(
+            tick=self._tick,
+            time=now,
+            host=self.host,
+            workers=found.workers,
+            processes=MappingProxyType(processes),
+            samples=MappingProxyType(sampled.samples),
+            system=system,
+            errors=tuple(errors),
+        )
+        if self.journal is not None:
+            self.journal.append(snapshot)
+        return snapshot
+
+    def _attach_limits(self, found: Discovery, errors: list[str]) -> dict[int, ProcessInfo]:
+        """Read limits for new processes and, spread over ticks, refresh the others."""
+        out: dict[int, ProcessInfo] = {}
+        for pid, info in found.processes.items():
+            limits = self._limits.get(pid)
+            if limits is None or (self._tick + pid) % LIMITS_EVERY == 0:
+                try:
+                    limits = self._limits_reader.read(pid)
+                except procfs.ProcessGone:
+                    limits = None
+                except OSError as exc:
+                    errors.append(f"pid {pid}: cannot read its limits: {exc}")
+                    limits = None
+            if limits is not None:
+                self._limits[pid] = limits
+            cached = self._infos.get(pid)
+            if cached is not None and cached[0] is info and cached[1] == limits:
+                out[pid] = cached[2]
+            else:
+                out[pid] = replace(info, limits=limits)
+                self._infos[pid] = (info, limits, out[pid])
+        for pid in self._limits.keys() - found.processes.keys():
+            del self._limits[pid]
+        for pid in self._infos.keys() - found.processes.keys():
+            del self._infos[pid]
+        return out
+
+
+def _without(found: Discovery, gone: set[int]) -> Discovery:
+    """Discovery minus processes that exited (or became zombies) before they were sampled.
+
+    A worker whose main process is gone is dropped whole: it is shutting down.
+    """
+    workers = tuple(
+        replace(w, children=tuple(c for c in w.children if c not in gone))
+        for w in found.workers
+        if w.main_pid not in gone
+    )
+    kept = {pid for w in workers for pid in w.pids}
+    processes = {pid: info for pid, info in found.processes.items() if pid in kept}
+    return replace(found, workers=workers, processes=processes)
+
+
+def run(
+    tick: Callable[[], object],
+    interval: float,
+    stop: threading.Event,
+    duration: float | None = None,
+) -> int:
+    """Call ``tick`` every ``interval`` seconds until ``stop`` is set or ``duration`` passes.
+
+    A tick that overruns its slot is followed at once by the next one: missed slots
+    coalesce into one, they never queue. Returns the number of ticks run.
+    """
+    count = 0
+    start = time.monotonic()
+    deadline = None if duration is None else start + duration
+    due = start
+    while not stop.is_set():
+        tick()
+        count += 1
+        now = time.monotonic()
+        due = max(due + interval, now)
+        if deadline is not None:
+            if now >= deadline:
+                break
+            due = min(due, deadline)
+        if stop.wait(due - now):
+            break
+    return count

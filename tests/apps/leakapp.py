@@ -1,0 +1,31 @@
+"""A small Celery app for the tests: tasks that keep memory, and tasks that do nothing.
+
+Configured from the environment by the test harness: LEAKAPP_BROKER is the broker URL and,
+for kombu's filesystem:// transport, LEAKAPP_FS the folder the workers and the tests share.
+"""
+
+import os
+
+from celery import Celery
+from fsbroker import transport_options
+
+app = Celery("leakapp")
+app.conf.broker_url = os.environ["LEAKAPP_BROKER"]
+app.conf.broker_connection_retry_on_startup = True
+app.conf.worker_hijack_root_logger = False
+if app.conf.broker_url.startswith("filesystem://"):
+    app.conf.broker_transport_options = transport_options(os.environ["LEAKAPP_FS"])
+
+_kept: list[bytes] = []
+
+
+@app.task(name="leakapp.hoard")
+def hoard(mib: int) -> int:
+    """Keep ``mib`` MiB for the life of the process: the classic global-list leak."""
+    _kept.append(b"\x01" * (mib << 20))  # written, so the pages count in RSS
+    return len(_kept)
+
+
+@app.task(name="leakapp.noop")
+def noop() -> None:
+    """A light task that keeps nothing."""

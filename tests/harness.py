@@ -1,0 +1,223 @@
+"""Real Celery workers and a real redis-server for the tests, stopped whatever happens.
+
+Every process started here runs in its own session (process group), so stopping it stops
+its pool children too: SIGTERM, a bounded wait for Celery's warm shutdown, then SIGKILL.
+Waits are bounded and wait on an event (a log line, a port answering), never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+APPS = Path(__file__).parent / "apps"
+NO_SETPROCTITLE = APPS / "no_setproctitle"
+T = TypeVar("T")
+
+sys.path.insert(0, str(APPS))
+from fsbroker import transport_options  # noqa: E402  (lives beside the test app)
+
+
+def wait_for(predicate: Callable[[], T], timeout: float, what: str, every: float = 0.05) -> T:
+    """Poll ``predicate`` until it returns something truthy; fail naming ``what`` on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(every)
+
+
+def stop_process(proc: subprocess.Popen, grace: float = 10.0) -> None:
+    """Stop a process started with start_new_session=True, and everything in its group."""
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=grace)
+    # Whatever is left in the group (the main exited, a child did not), SIGKILL it.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Broker:
+    """How the test app reaches its broker: the URL and the environment to pass on."""
+
+    url: str
+    env: dict[str, str] = field(default_factory=dict)
+
+    def app_env(self) -> dict[str, str]:
+        return {"LEAKAPP_BROKER": self.url, **self.env}
+
+
+def filesystem_broker(folder: Path) -> Broker:
+    for name in ("data", "control", "processed"):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    return Broker("filesystem://", {"LEAKAPP_FS": str(folder)})
+
+
+@contextlib.contextmanager
+def redis_server(folder: Path) -> Iterator[Broker]:
+    """A private redis-server on 127.0.0.1 and a free port, with no persistence."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        import pytest
+
+        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+    port = free_port()
+    log = folder / "redis.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(folder),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+
+        def answers() -> bool:
+            if proc.poll() is not None:
+                raise RuntimeError(f"redis-server exited: {log.read_text()[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                    s.sendall(b"PING\r\n")
+                    return s.recv(16).startswith(b"+PONG")
+            except OSError:
+                return False
+
+        wait_for(answers, 15, "redis-server to answer PING")
+        yield Broker(f"redis://127.0.0.1:{port}/0")
+    finally:
+        stop_process(proc, grace=5)
+
+
+def celery_program(launcher: str) -> list[str]:
+    """How the worker is started: the ``celery`` script beside this Python, or ``-m``."""
+    if launcher == "script":
+        script = Path(sys.executable).parent / "celery"
+        if not script.exists():
+            script = Path(shutil.which("celery") or "celery")
+        return [str(script)]
+    if launcher == "module":
+        return [sys.executable, "-m", "celery"]
+    raise ValueError(launcher)
+
+
+@dataclass
+class RunningWorker:
+    proc: subprocess.Popen
+    log: Path
+    argv: list[str]
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        def ready() -> bool:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"worker exited with {self.proc.returncode}: "
+                    f"{' '.join(self.argv)}\n{self.log.read_text()[-3000:]}"
+                )
+            return " ready." in self.log.read_text(errors="replace")
+
+        wait_for(ready, timeout, f"worker to be ready ({' '.join(self.argv)})", every=0.1)
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+
+
+def start_worker(
+    workdir: Path,
+    broker: Broker,
+    args: list[str],
+    *,
+    launcher: str = "script",
+    setproctitle: bool = True,
+    global_args: list[str] | None = None,
+    preexec: Callable[[], None] | None = None,
+    wrap: Callable[[list[str]], list[str]] | None = None,
+) -> RunningWorker:
+    """Start ``celery -A leakapp worker ARGS`` (options as given), without waiting.
+
+    ``global_args`` replace the default ``-A leakapp`` before the sub-command; ``wrap``
+    turns the argv into another command that runs it (``sh -c``, say).
+    """
+    env = {**os.environ, **broker.app_env()}
+    paths = [str(APPS)]
+    if not setproctitle:
+        paths.insert(0, str(NO_SETPROCTITLE))
+    env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env.pop("NOSETPS", None)
+    argv = [
+        *celery_program(launcher),
+        *(global_args or ["-A", "leakapp"]),
+        "worker",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-l",
+        "info",
+        *args,
+    ]
+    command = wrap(argv) if wrap else argv
+    log = workdir / f"worker-{len(list(workdir.glob('worker-*.log')))}.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            command,
+            cwd=workdir,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=preexec,
+        )
+    return RunningWorker(proc, log, command)
+
+
+def send_task(broker: Broker, name: str, *args: object) -> None:
+    """Publish a task as a producer would; no result backend is needed."""
+    from celery import Celery
+
+    app = Celery("leakapp-client", broker=broker.url)
+    if "LEAKAPP_FS" in broker.env:
+        app.conf.broker_transport_options = transport_options(broker.env["LEAKAPP_FS"])
+    try:
+        with app.connection_for_write() as connection:
+            app.send_task(name, args=args, connection=connection)
+    finally:
+        app.close()
