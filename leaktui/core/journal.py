@@ -57,7 +57,9 @@ CREATE TABLE IF NOT EXISTS processes (
 CREATE TABLE IF NOT EXISTS samples (
     tick INTEGER NOT NULL, process INTEGER NOT NULL,
     rss INTEGER NOT NULL, vms INTEGER, uss INTEGER, swap INTEGER,
-    num_fds INTEGER, num_threads INTEGER, cpu_percent REAL, tasks INTEGER,
+    num_fds INTEGER, num_threads INTEGER,
+    cpu_tenths INTEGER, -- CPU % x 10: an integer takes 1-2 bytes where a REAL takes 8
+    tasks INTEGER,
     PRIMARY KEY (tick, process)
 ) WITHOUT ROWID;
 """
@@ -225,7 +227,7 @@ class Journal:
                         s.swap,
                         s.num_fds,
                         s.num_threads,
-                        s.cpu_percent,
+                        None if s.cpu_percent is None else round(s.cpu_percent * 10),
                         s.tasks,
                     )
                     for s in snapshot.samples.values()
@@ -369,7 +371,7 @@ def read_journal(path: str | os.PathLike[str]) -> Iterator[Row]:
         host = dict(db.execute("SELECT key, value FROM meta")).get("host")
         cursor = db.execute(
             "SELECT t.time_ms, w.name, p.pid, p.role, s.rss, s.vms, s.uss, s.swap, s.num_fds, "
-            "s.num_threads, s.cpu_percent, s.tasks "
+            "s.num_threads, s.cpu_tenths, s.tasks "
             "FROM samples s JOIN ticks t ON t.tick = s.tick "
             "JOIN processes p ON p.id = s.process JOIN workers w ON w.id = p.worker_id "
             "ORDER BY s.tick, p.pid"
@@ -385,7 +387,7 @@ def read_journal(path: str | os.PathLike[str]) -> Iterator[Row]:
                     swap=swap,
                     num_fds=fds,
                     num_threads=threads,
-                    cpu_percent=cpu,
+                    cpu_percent=None if cpu is None else cpu / 10,
                     tasks=tasks,
                 ),
                 worker=worker,

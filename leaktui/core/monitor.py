@@ -9,20 +9,33 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from types import MappingProxyType
+from typing import Protocol
 
 from leaktui.core import procfs
 from leaktui.core.discover import Discoverer, Discovery
 from leaktui.core.history import Series
 from leaktui.core.journal import Journal
 from leaktui.core.model import ProcessInfo, ProcessLimits, Snapshot, SystemFacts
-from leaktui.core.sample import DEFAULT_USS_EVERY, Sampler
+from leaktui.core.sample import DEFAULT_USS_EVERY, Sampled, Sampler
 from leaktui.core.system import LimitsReader, SystemReader
 
 #: Limits rarely change; each process's are read again every this many ticks.
 LIMITS_EVERY = 30
+
+
+class DiscoverySource(Protocol):
+    def scan(self) -> Discovery: ...
+
+
+class SampleSource(Protocol):
+    def sample(self, pids: Iterable[int], now: float) -> Sampled: ...
+
+
+class LimitsSource(Protocol):
+    def read(self, pid: int) -> ProcessLimits: ...
 
 
 class Monitor:
@@ -36,14 +49,20 @@ class Monitor:
         match: str | None = None,
         uss_every: int = DEFAULT_USS_EVERY,
         clock: Callable[[], float] = time.time,
+        discoverer: DiscoverySource | None = None,
+        sampler: SampleSource | None = None,
+        limits_reader: LimitsSource | None = None,
     ) -> None:
+        """The readers default to this host's; benchmarks and tests may pass their own."""
         self.host = hostname or socket.gethostname()
         self.journal = journal
         self._clock = clock
-        self._discoverer = Discoverer(hostname=self.host, match=match)
-        self._sampler = Sampler(uss_every=uss_every)
+        self._discoverer: DiscoverySource = discoverer or Discoverer(
+            hostname=self.host, match=match
+        )
+        self._sampler: SampleSource = sampler or Sampler(uss_every=uss_every)
         self._system = SystemReader()
-        self._limits_reader = LimitsReader()
+        self._limits_reader: LimitsSource = limits_reader or LimitsReader()
         self._limits: dict[int, ProcessLimits] = {}
         # pid -> (discovery's info, limits, the two merged): merged again only on a change.
         self._infos: dict[int, tuple[ProcessInfo, ProcessLimits | None, ProcessInfo]] = {}
@@ -114,7 +133,11 @@ class Monitor:
             if limits is not None:
                 self._limits[pid] = limits
             cached = self._infos.get(pid)
-            if cached is not None and cached[0] is info and cached[1] == limits:
+            if (
+                cached is not None
+                and (cached[0] is info or cached[0] == info)
+                and cached[1] == limits
+            ):
                 out[pid] = cached[2]
             else:
                 out[pid] = replace(info, limits=limits)

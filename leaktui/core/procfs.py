@@ -12,8 +12,8 @@ Each reader raises ``ProcessGone`` when the process has exited (or became a zomb
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 PROC = "/proc"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -24,17 +24,22 @@ class ProcessGone(Exception):
     """The process exited between listing it and reading it."""
 
 
+def _read_all(fd: int) -> bytes:
+    """Read to the end; most /proc files fit in the first read."""
+    data = os.read(fd, 8192)
+    if len(data) < 8192:
+        return data
+    chunks = [data]
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def read(path: str) -> bytes:
-    """Read a whole /proc file in one system call where it fits (most do)."""
+    """Read a whole /proc (or /sys) file."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        data = os.read(fd, 8192)
-        if len(data) < 8192:
-            return data
-        chunks = [data]
-        while chunk := os.read(fd, 65536):
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return _read_all(fd)
     finally:
         os.close(fd)
 
@@ -42,13 +47,22 @@ def read(path: str) -> bytes:
 def read_pid_file(pid: int, name: str) -> bytes:
     """Read /proc/PID/NAME, turning a vanished process into ``ProcessGone``."""
     try:
-        return read(f"{PROC}/{pid}/{name}")
+        fd = os.open(f"{PROC}/{pid}/{name}", os.O_RDONLY)
     except (FileNotFoundError, ProcessLookupError) as exc:
         raise ProcessGone(pid) from exc
+    try:
+        return _read_all(fd)
+    except ProcessLookupError as exc:  # exited between open and read
+        raise ProcessGone(pid) from exc
+    finally:
+        os.close(fd)
 
 
-@dataclass(frozen=True, slots=True)
-class Stat:
+# Status and Stat are NamedTuples, not frozen dataclasses: they are made for every process
+# on every tick, and a frozen dataclass's __init__ costs several times more.
+
+
+class Stat(NamedTuple):
     """The fields of /proc/PID/stat that leaktui uses."""
 
     ppid: int
@@ -64,15 +78,14 @@ def read_stat(pid: int) -> Stat:
     # The command name (field 2) may hold spaces and parentheses: split after the last ')'.
     fields = raw[raw.rindex(b")") + 2 :].split()
     return Stat(
-        ppid=int(fields[1]),
-        cpu_ticks=int(fields[11]) + int(fields[12]),
-        start_ticks=int(fields[19]),
-        zombie=fields[0] in (b"Z", b"X"),
+        int(fields[1]),
+        int(fields[11]) + int(fields[12]),
+        int(fields[19]),
+        fields[0] in (b"Z", b"X"),
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Status:
+class Status(NamedTuple):
     """The fields of /proc/PID/status that leaktui uses (sizes in bytes)."""
 
     rss: int
@@ -82,7 +95,13 @@ class Status:
     uid: int
 
 
-_STATUS_KEYS = (b"VmRSS:", b"VmSize:", b"VmSwap:", b"Threads:", b"Uid:")
+def _number(raw: bytes, key: bytes) -> int | None:
+    """The first number after ``key`` (a find in C beats splitting 55 lines in Python)."""
+    start = raw.find(key)
+    if start < 0:
+        return None
+    start += len(key)
+    return int(raw[start : raw.find(b"\n", start)].split()[0])
 
 
 def read_status(pid: int) -> Status:
@@ -92,21 +111,16 @@ def read_status(pid: int) -> Status:
     and is reported as gone.
     """
     raw = read_pid_file(pid, "status")
-    found: dict[bytes, bytes] = {}
-    for line in raw.split(b"\n"):
-        key = line[: line.find(b":") + 1]
-        if key in _STATUS_KEYS:
-            found[key] = line[len(key) :]
-            if len(found) == len(_STATUS_KEYS):
-                break
-    if b"VmRSS:" not in found:
+    rss = _number(raw, b"\nVmRSS:")
+    if rss is None:
         raise ProcessGone(pid)
+    uid = raw.find(b"\nUid:")
     return Status(
-        rss=int(found[b"VmRSS:"].split()[0]) * 1024,
-        vms=int(found.get(b"VmSize:", b"0 kB").split()[0]) * 1024,
-        swap=int(found.get(b"VmSwap:", b"0 kB").split()[0]) * 1024,
-        threads=int(found.get(b"Threads:", b"1").split()[0]),
-        uid=int(found[b"Uid:"].split()[1]) if b"Uid:" in found else -1,  # effective uid
+        rss * 1024,
+        (_number(raw, b"\nVmSize:") or 0) * 1024,
+        (_number(raw, b"\nVmSwap:") or 0) * 1024,
+        _number(raw, b"\nThreads:") or 1,
+        int(raw[uid + 5 : raw.find(b"\n", uid + 5)].split()[1]) if uid >= 0 else -1,
     )
 
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from leaktui.core import procfs
 from leaktui.core.model import Sample
 
-#: USS costs about ten times the rest; by default it is read every 30th tick per process.
-DEFAULT_USS_EVERY = 30
+#: USS costs ten times the rest (smaps_rollup walks the page tables): by default it is read
+#: every 60th tick per process, once a minute at the default 1 s interval.
+DEFAULT_USS_EVERY = 60
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,136 @@
+"""What `leaktui ps` prints: a Snapshot as a text table or as the JSON of DESIGN.md."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from leaktui import fmt
+from leaktui.core.model import Snapshot
+
+
+def ps_json(snapshot: Snapshot) -> dict:
+    """The ``leaktui ps --json`` document; its first keys are a contract (DESIGN.md)."""
+    workers = []
+    for w in snapshot.workers:
+        processes = []
+        for pid in w.pids:
+            info, sample = snapshot.processes[pid], snapshot.samples[pid]
+            processes.append(
+                {
+                    "pid": pid,
+                    "role": info.role,
+                    "rss_bytes": sample.rss,
+                    "agent": w.agent,
+                    "uss_bytes": sample.uss,
+                    "swap_bytes": sample.swap,
+                    "vms_bytes": sample.vms,
+                    "num_fds": sample.num_fds,
+                    "num_threads": sample.num_threads,
+                    "user": info.user,
+                    "readable": info.readable,
+                    "limits": asdict(info.limits) if info.limits else None,
+                }
+            )
+        workers.append(
+            {
+                "worker": w.name,
+                "app": w.command.app,
+                "pool": w.pool,
+                "concurrency": w.concurrency,
+                "processes": processes,
+                "node": w.node,
+                "max_tasks_per_child": w.command.max_tasks_per_child,
+                "max_memory_per_child_bytes": w.command.max_memory_per_child,
+                "cmdline": w.cmdline,
+            }
+        )
+    system = asdict(snapshot.system) if snapshot.system else None
+    return {"host": snapshot.host, "workers": workers, "system": system}
+
+
+def _fds(snapshot: Snapshot, pid: int) -> str:
+    """Open fds against the soft ``ulimit -n``: ``13/1024``."""
+    info, sample = snapshot.processes[pid], snapshot.samples[pid]
+    limit = info.limits.nofile.soft if info.limits else None
+    fds = fmt.count(sample.num_fds)
+    return fds if limit is None else f"{fds}/{limit}"
+
+
+def ps_text(snapshot: Snapshot) -> str:
+    lines = []
+    system = snapshot.system
+    if system is not None:
+        pressure = (
+            f"{system.pressure.some_avg10:.1f}% some (10 s)" if system.pressure else "not available"
+        )
+        lines.append(
+            f"{snapshot.host}: RAM {fmt.size(system.mem_available)} available of "
+            f"{fmt.size(system.mem_total)} · swap {fmt.size(system.swap_used)} used of "
+            f"{fmt.size(system.swap_total)} · memory pressure {pressure}"
+        )
+    if not snapshot.workers:
+        lines.append("No Celery workers found.")
+        return "\n".join(lines)
+    rows = []
+    for w in snapshot.workers:
+        for pid in w.pids:
+            info, sample = snapshot.processes[pid], snapshot.samples[pid]
+            first = pid == w.main_pid
+            cgroup = info.limits.cgroup_limit if info.limits else None
+            rows.append(
+                [
+                    w.name if first else "",
+                    (w.command.app or "-") if first else "",
+                    w.pool if first else "",
+                    fmt.count(w.concurrency) if first else "",
+                    str(pid),
+                    info.role + ("" if info.readable else " (no access)"),
+                    fmt.size(sample.rss),
+                    fmt.size(sample.uss),
+                    fmt.size(sample.swap),
+                    _fds(snapshot, pid),
+                    fmt.size(cgroup) if cgroup else "-",
+                ]
+            )
+    lines.append("")
+    lines.append(
+        fmt.table(
+            [
+                "WORKER",
+                "APP",
+                "POOL",
+                "CONC",
+                "PID",
+                "ROLE",
+                "RSS",
+                "USS",
+                "SWAP",
+                "FDS/NOFILE",
+                "CGROUP LIMIT",
+            ],
+            rows,
+        )
+    )
+    return "\n".join(lines)
+
+
+def no_workers_help(host: str, unreadable: int, match: str | None) -> str:
+    """Why no worker was found, and what to do about it."""
+    lines = [f"leaktui found no Celery worker on {host}."]
+    if match:
+        lines.append(f"  - --match {match!r} may exclude them: try without it.")
+    lines.append(
+        "  - Is a worker running? leaktui finds processes started as "
+        "'celery … worker' or 'python -m celery … worker', and titled '[celeryd: …]'."
+    )
+    if unreadable:
+        lines.append(
+            f"  - /proc hides {unreadable} processes from this user (hidepid): "
+            "run leaktui as the workers' user, or with sudo."
+        )
+    else:
+        lines.append(
+            "  - Workers in another container or PID namespace are not visible "
+            "from here: run leaktui inside it."
+        )
+    return "\n".join(lines)

@@ -1,0 +1,62 @@
+"""The project keeps its own rules: lint-clean, layered, and CI runs the README's command."""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _ruff() -> list[str]:
+    beside = Path(sys.executable).parent / "ruff"
+    if beside.exists():
+        return [str(beside)]
+    found = shutil.which("ruff")
+    if found is None:
+        pytest.skip("ruff is not installed (pip install -e '.[test]')")
+    return [found]
+
+
+@pytest.mark.parametrize("args", [["check", "."], ["format", "--check", "."]])
+def test_ruff_is_clean(args: list[str]) -> None:
+    result = subprocess.run(
+        [*_ruff(), *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text()
+    commands = re.findall(r"```(?:sh|bash|console)?\n(python3 -m venv[^\n]*)\n```", readme)
+    tests = [c for c in commands if "pytest" in c]
+    assert len(tests) == 1, "the Quickstart has exactly one test command"
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert tests[0] in ci, ".ci/run must run the README's test command as written"
+
+
+def _module_level_imports(path: Path) -> list[str]:
+    """Imports executed when the module is imported (not those inside functions)."""
+    names = []
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+    return names
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "leaktui" / "core").glob("*.py")), ids=lambda p: p.name
+)
+def test_core_knows_nothing_of_the_ui_and_loads_celery_lazily(path: Path) -> None:
+    for name in _module_level_imports(path):
+        top = name.split(".")[0]
+        assert top not in ("textual", "textual_plotext", "celery", "kombu"), name
+        assert not name.startswith(("leaktui.tui", "leaktui.remote", "leaktui.agent")), name

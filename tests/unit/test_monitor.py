@@ -1,0 +1,136 @@
+"""The Monitor's bookkeeping, with fake sources: what it hands on and what it lets go."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Iterable
+
+import pytest
+
+from leaktui.core.discover import Discovery
+from leaktui.core.model import ProcessInfo, ProcessLimits, Sample, Worker, WorkerCommand
+from leaktui.core.monitor import Monitor, run
+from leaktui.core.sample import Sampled
+
+
+class FakeHost:
+    """One worker; tests change ``children`` and ``gone`` between ticks."""
+
+    def __init__(self) -> None:
+        self.children = [11, 12]
+        self.gone: set[int] = set()
+        self.limit_reads: list[int] = []
+
+    def scan(self) -> Discovery:
+        worker = Worker(
+            name="w@h",
+            node="w@h",
+            command=WorkerCommand(node="w@h"),
+            main_pid=10,
+            children=tuple(self.children),
+        )
+        processes = {
+            pid: ProcessInfo(
+                pid=pid, role="main" if pid == 10 else "child", worker="w@h", started=float(pid)
+            )
+            for pid in worker.pids
+        }
+        return Discovery((worker,), processes)
+
+    def sample(self, pids: Iterable[int], now: float) -> Sampled:
+        pids = list(pids)
+        return Sampled(
+            {p: Sample(pid=p, time=now, rss=p * 1000) for p in pids if p not in self.gone},
+            tuple(p for p in pids if p in self.gone),
+        )
+
+    def read(self, pid: int) -> ProcessLimits:
+        self.limit_reads.append(pid)
+        return ProcessLimits(oom_score=pid)
+
+
+@pytest.fixture
+def host() -> FakeHost:
+    return FakeHost()
+
+
+@pytest.fixture
+def monitor(host: FakeHost) -> Monitor:
+    return Monitor(hostname="h", discoverer=host, sampler=host, limits_reader=host)
+
+
+def test_a_process_gone_before_sampling_is_not_listed(host: FakeHost, monitor: Monitor) -> None:
+    host.gone = {12}  # exited, or a zombie not yet reaped
+    snapshot = monitor.tick()
+    assert snapshot.workers[0].children == (11,)
+    assert set(snapshot.processes) == {10, 11}
+    assert set(snapshot.samples) == {10, 11}
+
+
+def test_a_worker_whose_main_is_gone_is_dropped(host: FakeHost, monitor: Monitor) -> None:
+    host.gone = {10}
+    assert monitor.tick().workers == ()
+
+
+def test_limits_are_read_once_then_attached_each_tick(host: FakeHost, monitor: Monitor) -> None:
+    first = monitor.tick()
+    second = monitor.tick()
+    assert sorted(host.limit_reads) == [10, 11, 12]
+    assert second.processes[11].limits == ProcessLimits(oom_score=11)
+    assert second.processes[11] is first.processes[11], "unchanged info is not rebuilt"
+
+
+def test_ended_processes_are_let_go(host: FakeHost, monitor: Monitor) -> None:
+    monitor.tick()
+    host.children = [13, 14]  # recycled under new pids
+    monitor.tick()
+    assert set(monitor.rss) == {10, 13, 14}
+    assert set(monitor._limits) == {10, 13, 14}
+    assert set(monitor._infos) == {10, 13, 14}
+
+
+def test_snapshots_are_read_only(monitor: Monitor) -> None:
+    snapshot = monitor.tick()
+    with pytest.raises(TypeError):
+        snapshot.samples[99] = Sample(pid=99, time=0, rss=0)  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        snapshot.tick = 5  # type: ignore[misc]
+
+
+def test_times_are_whole_milliseconds(host: FakeHost) -> None:
+    monitor = Monitor(
+        hostname="h",
+        discoverer=host,
+        sampler=host,
+        limits_reader=host,
+        clock=lambda: 1_800_000_000.123456,
+    )
+    assert monitor.tick().time == 1_800_000_000.123
+
+
+def test_run_coalesces_slow_ticks_instead_of_queueing() -> None:
+    calls: list[float] = []
+
+    def slow_tick() -> None:
+        calls.append(time.monotonic())
+        if len(calls) == 1:
+            time.sleep(0.35)  # the first tick overruns three 0.1 s slots
+
+    count = run(slow_tick, interval=0.1, stop=threading.Event(), duration=0.6)
+    gaps = [b - a for a, b in itertools.pairwise(calls)]
+    assert gaps[0] < 0.05 + 0.35, "the next tick follows at once after an overrun"
+    assert count <= 5, "missed slots were not replayed as a burst"
+
+
+def test_run_stops_when_asked() -> None:
+    stop = threading.Event()
+    ticks: list[int] = []
+
+    def tick() -> None:
+        ticks.append(1)
+        if len(ticks) == 3:
+            stop.set()
+
+    assert run(tick, interval=0.01, stop=stop) == 3
