@@ -54,6 +54,26 @@ def stop_process(proc: subprocess.Popen, grace: float = 10.0) -> None:
         proc.wait(timeout=5)
 
 
+def run_leaktui(
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    as_user: list[str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the leaktui command line as a user would, in a child process, with a time limit.
+
+    ``as_user`` is a prefix that runs it as someone else (``setpriv --reuid=…``).
+    """
+    return subprocess.run(
+        [*(as_user or []), sys.executable, "-m", "leaktui", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        env=env,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -9,28 +9,19 @@ import sys
 from pathlib import Path
 
 import pytest
+from harness import run_leaktui
 
 import leaktui
 
 
-def leaktui_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "leaktui", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-    )
-
-
 def test_version() -> None:
-    result = leaktui_cli("--version")
+    result = run_leaktui("--version")
     assert result.returncode == 0
     assert result.stdout.strip() == f"leaktui {leaktui.__version__}"
 
 
 def test_help_lists_the_commands() -> None:
-    result = leaktui_cli("--help")
+    result = run_leaktui("--help")
     assert result.returncode == 0
     for command in ("ps", "record", "export"):
         assert command in result.stdout
@@ -45,7 +36,7 @@ def test_the_console_script_is_installed() -> None:
 
 
 def test_ps_json_has_the_documented_shape() -> None:
-    result = leaktui_cli("ps", "--json", "--match", "no-such-worker-anywhere")
+    result = run_leaktui("ps", "--json", "--match", "no-such-worker-anywhere")
     assert result.returncode == 0
     document = json.loads(result.stdout)
     assert document["workers"] == []
@@ -54,7 +45,7 @@ def test_ps_json_has_the_documented_shape() -> None:
 
 
 def test_ps_explains_why_it_found_no_worker() -> None:
-    result = leaktui_cli("ps", "--match", "no-such-worker-anywhere")
+    result = run_leaktui("ps", "--match", "no-such-worker-anywhere")
     assert result.returncode == 0
     assert "No Celery workers found." in result.stdout
     assert "--match 'no-such-worker-anywhere' may exclude them" in result.stderr
@@ -74,7 +65,7 @@ def test_ps_explains_why_it_found_no_worker() -> None:
 def test_bad_input_is_one_clear_line_and_status_2(
     tmp_path: Path, args: list[str], message: str
 ) -> None:
-    result = leaktui_cli(*args, cwd=tmp_path)
+    result = run_leaktui(*args, cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -83,7 +74,7 @@ def test_bad_input_is_one_clear_line_and_status_2(
 def test_never_overwrites_an_existing_file_without_force(tmp_path: Path) -> None:
     precious = tmp_path / "x.csv"
     precious.write_text("keep me\n")
-    result = leaktui_cli("record", "-o", "x.csv", "--duration", "0.1", cwd=tmp_path)
+    result = run_leaktui("record", "-o", "x.csv", "--duration", "0.1", cwd=tmp_path)
     assert result.returncode == 2
     assert "x.csv: the file exists; choose another name or pass --force" in result.stderr
     assert precious.read_text() == "keep me\n"

@@ -28,15 +28,21 @@ from leaktui.core import procfs
 from leaktui.core.cmdline import Title, parse_argv, parse_title, redact, split_cmdline
 from leaktui.core.model import ProcessInfo, Role, Worker, WorkerCommand
 
-#: How long a pid that is not (yet) a Celery process keeps being looked at again.
+#: How long after it started a process that is not (yet) Celery keeps being looked at again.
 RECHECK_SECONDS = 5.0
+
+
+def boot_clock() -> float:
+    """Seconds since boot: the clock of a process's start time in /proc/PID/stat."""
+    return time.clock_gettime(time.CLOCK_BOOTTIME)
 
 
 @dataclass(slots=True)
 class _Seen:
     """What a scan learnt about one pid; kept until the pid goes away."""
 
-    first_seen: float
+    recheck_until: float = 0.0
+    """Seconds since boot until which a pid that is not (yet) Celery is looked at again."""
     start_ticks: int = 0
     ppid: int = 0
     uid: int = -1
@@ -78,7 +84,7 @@ class Discoverer:
         self,
         hostname: str | None = None,
         match: str | re.Pattern[str] | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = boot_clock,
     ) -> None:
         self.hostname = hostname or socket.gethostname()
         self._match = re.compile(match) if isinstance(match, str) else match
@@ -98,9 +104,9 @@ class Discoverer:
         for pid in pids:
             seen = self._seen.get(pid)
             if seen is None:
-                seen = self._seen[pid] = _Seen(first_seen=now)
-            elif seen.is_celery or now - seen.first_seen > RECHECK_SECONDS:
-                continue
+                seen = self._seen[pid] = _Seen()
+            elif seen.is_celery or now > seen.recheck_until:
+                continue  # settled: only a young process may still exec celery
             try:
                 self._look(pid, seen)
             except procfs.ProcessGone:
@@ -112,14 +118,17 @@ class Discoverer:
     # -- one pid ---------------------------------------------------------------------------
 
     def _look(self, pid: int, seen: _Seen) -> None:
+        stat = procfs.read_stat(pid)
+        seen.start_ticks, seen.ppid = stat.start_ticks, stat.ppid
+        # Judged by the process's own age, not by when leaktui first saw it: a process that
+        # started long before leaktui is settled at the first look.
+        seen.recheck_until = stat.start_ticks / procfs.CLK_TCK + RECHECK_SECONDS
         raw = procfs.read_cmdline(pid)
         if b"celery" not in raw:  # cheap filter: every worker argv or title says celery
             return
         argv = split_cmdline(raw)
         if not argv:
             return
-        stat = procfs.read_stat(pid)
-        seen.start_ticks, seen.ppid = stat.start_ticks, stat.ppid
         seen.title = parse_title(argv[0], self.hostname)
         if seen.title is not None:
             seen.command = seen.title.command

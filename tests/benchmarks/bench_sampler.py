@@ -32,17 +32,17 @@ from leaktui.core.sample import Sampler
 HOLDER = "import sys; x = b'\\x01' * (30 << 20); sys.stdin.read()"
 
 
-def start(n: int) -> list[subprocess.Popen]:
-    procs = [
+def start(procs: list[subprocess.Popen], n: int) -> None:
+    """Start ``n`` holders into ``procs`` (so the caller can stop them whatever happens)."""
+    procs.extend(
         subprocess.Popen([sys.executable, "-c", HOLDER], stdin=subprocess.PIPE) for _ in range(n)
-    ]
+    )
     deadline = time.monotonic() + 120
     for p in procs:  # wait until each holds its memory
         while psutil.Process(p.pid).memory_info().rss < 30 << 20:
             if time.monotonic() > deadline:
                 raise TimeoutError("processes did not start")
             time.sleep(0.01)
-    return procs
 
 
 def interleaved(variants: dict[str, object], pids: list[int], rounds: int) -> dict[str, list]:
@@ -119,8 +119,9 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=200)
     parser.add_argument("--ticks", type=int, default=300)
     args = parser.parse_args()
-    procs = start(args.processes)
+    procs: list[subprocess.Popen] = []
     try:
+        start(procs, args.processes)
         pids = [p.pid for p in procs]
         samplers = {
             "Sampler without USS": Sampler(uss_every=10**9),

@@ -20,6 +20,7 @@ from harness import (
     RunningWorker,
     celery_program,
     filesystem_broker,
+    run_leaktui,
     start_worker,
     wait_for,
 )
@@ -196,13 +197,9 @@ def test_ps_json_lists_the_fleet(fleet: dict[str, RunningWorker]) -> None:
         wait_for(
             lambda s=spec, n=name: _found(fleet[n].pid, s.children), 20, f"{name} to be discovered"
         )
-    out = subprocess.run(
-        [sys.executable, "-m", "leaktui", "ps", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
+    result = run_leaktui("ps", "--json")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
     document = json.loads(out)
     assert document["host"] == HOST
     by_main = {
@@ -320,13 +317,8 @@ def test_other_users_workers_are_shown_without_crashing(tmp_path: Path, fs_broke
     try:
         worker.wait_ready()
         wait_for(lambda: _found(worker.pid, 1), 20, "the worker to be discovered")
-        result = subprocess.run(
-            [*as_nobody, sys.executable, "-m", "leaktui", "ps", "--json"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={**os.environ, "HOME": "/tmp"},
-        )
+        env = {**os.environ, "HOME": "/tmp"}
+        result = run_leaktui("ps", "--json", env=env, as_user=as_nobody)
         assert result.returncode == 0, result.stderr
         entry = next(
             w for w in json.loads(result.stdout)["workers"] if w["worker"] == f"root@{HOST}"
@@ -336,12 +328,7 @@ def test_other_users_workers_are_shown_without_crashing(tmp_path: Path, fs_broke
             assert process["readable"] is False
             assert process["num_fds"] is None  # /proc/PID/fd is not ours to list
             assert process["rss_bytes"] > 0  # but status is world-readable
-        text = subprocess.run(
-            [*as_nobody, sys.executable, "-m", "leaktui", "ps"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        text = run_leaktui("ps", env=env, as_user=as_nobody)
         assert "(no access)" in text.stdout
         assert "Traceback" not in text.stderr
     finally:

@@ -12,7 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from harness import Broker, send_task, stop_process, wait_for
+from harness import Broker, run_leaktui, send_task, stop_process, wait_for
 
 from leaktui.core import csvfile, journal
 from leaktui.core.journal import Journal
@@ -141,12 +141,7 @@ def test_export_and_read_back_give_what_was_recorded(
             interval=0.05,
         )
     out = tmp_path / "out.csv"
-    result = subprocess.run(
-        [sys.executable, "-m", "leaktui", "export", str(session), "-o", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_leaktui("export", str(session), "-o", str(out))
     assert result.returncode == 0, result.stderr
     recorded = list(journal.read_journal(session))
     assert len(recorded) >= 12 * 3
@@ -209,12 +204,7 @@ def test_record_killed_mid_run_leaves_a_readable_journal(
     assert not out.exists(), "the CSV is written whole at the end, never half"
     assert not list(tmp_path.glob(".out.csv.*")), "no temporary file left behind"
     recovered = tmp_path / "recovered.csv"
-    result = subprocess.run(
-        [sys.executable, "-m", "leaktui", "export", str(session), "-o", str(recovered)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_leaktui("export", str(session), "-o", str(recovered))
     assert result.returncode == 0, result.stderr
     assert len(list(csvfile.read_csv(recovered))) == len(rows)
 
@@ -242,7 +232,10 @@ def test_record_stops_cleanly_with_a_complete_csv(
 def test_record_with_duration_stops_by_itself(workers, fs_broker: Broker, tmp_path: Path) -> None:
     workers.start(fs_broker, ["-P", "threads", "-c", "1", "-n", "rec@%h"]).wait_ready()
     proc, session, out = _record(tmp_path, "--duration", "1")
-    _, err = proc.communicate(timeout=30)
+    try:
+        _, err = proc.communicate(timeout=30)
+    finally:
+        stop_process(proc)
     assert proc.returncode == 0, err
     ticks = journal.count_ticks(session)
     assert 6 <= ticks <= 12  # 1 s at 0.1 s, plus the last tick at the deadline

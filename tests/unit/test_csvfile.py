@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from harness import run_leaktui
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -173,12 +172,7 @@ def test_round_trip_is_exact(tmp_path_factory: pytest.TempPathFactory, recorded:
 
 def test_the_command_line_reports_bad_csv_in_one_line_with_status_2(tmp_path: Path) -> None:
     bad = write(tmp_path, f"{HEADER}\n{LINE}\n{LINE.replace(',4412,', ',x,')}\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "leaktui", "export", str(bad), "-o", str(tmp_path / "o.csv")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_leaktui("export", str(bad), "-o", str(tmp_path / "o.csv"))
     assert result.returncode == 2
     assert result.stderr == f"leaktui: {bad}:3: pid 'x': expected a whole number\n"
     assert not (tmp_path / "o.csv").exists()

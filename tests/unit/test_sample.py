@@ -95,13 +95,17 @@ def test_uss_is_read_every_nth_tick_only(child) -> None:
 
 def test_exited_and_zombie_processes_are_gone_not_errors() -> None:
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    # Not yet reaped, it is a zombie, as a recycled child is for a moment.
-    wait_for(
-        lambda: psutil.Process(proc.pid).status() == psutil.STATUS_ZOMBIE, 10, "the child to exit"
-    )
-    sampled = Sampler().sample([proc.pid], now=time.time())
-    assert sampled.gone == (proc.pid,)
-    proc.wait()
+    try:
+        # Not yet reaped, it is a zombie, as a recycled child is for a moment.
+        wait_for(
+            lambda: psutil.Process(proc.pid).status() == psutil.STATUS_ZOMBIE,
+            10,
+            "the child to exit",
+        )
+        sampled = Sampler().sample([proc.pid], now=time.time())
+        assert sampled.gone == (proc.pid,)
+    finally:
+        proc.wait(timeout=10)
     sampled = Sampler().sample([proc.pid, 1], now=time.time())
     assert sampled.gone == (proc.pid,)
     assert 1 in sampled.samples
