@@ -205,7 +205,7 @@ def cmd_record(args: argparse.Namespace) -> int:
 
         def tick() -> None:
             snapshot = monitor.tick()
-            if store.ticks == 1 and not snapshot.workers:
+            if snapshot.tick == 1 and not snapshot.workers:  # this run's first tick
                 _say(
                     f"no Celery worker found on {host} yet; recording picks them up when they "
                     "start ('leaktui ps' explains what leaktui looks for)"

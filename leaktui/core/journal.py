@@ -120,6 +120,12 @@ class Journal:
             raise JournalError(
                 f"{self.path}: not a leaktui session journal; choose another --session path"
             )
+        if int(meta.get("version", VERSION)) > VERSION:
+            self._db.close()
+            raise JournalError(
+                f"{self.path}: journal format {meta['version']} is newer than "
+                f"this leaktui writes ({VERSION}); upgrade leaktui"
+            )
         if meta.get("host", host) != host:
             self._db.close()
             raise JournalError(
@@ -278,15 +284,23 @@ class Journal:
         return cursor.lastrowid  # type: ignore[return-value]
 
     def close(self) -> None:
-        """Close the file; SQLite folds the WAL back into it, leaving one self-contained file."""
-        if self._processes:
-            with self._transaction():
-                self._db.executemany(
-                    "UPDATE processes SET last_tick = ? WHERE id = ?",
-                    [(self._tick, i) for i in self._processes.values()],
-                )
+        """Close the file; SQLite folds the WAL back into it, leaving one self-contained file.
+
+        Best effort on the way out: marking the open processes ended is a convenience (a
+        later open infers it), so a full disk here must not hide the error that led here.
+        """
+        try:
+            if self._processes:
+                with self._transaction():
+                    self._db.executemany(
+                        "UPDATE processes SET last_tick = ? WHERE id = ?",
+                        [(self._tick, i) for i in self._processes.values()],
+                    )
+        except JournalError:
+            pass
+        finally:
             self._processes = {}
-        self._db.close()
+            self._db.close()
 
     def __enter__(self) -> Journal:
         return self
@@ -318,11 +332,10 @@ class _Transaction:
                 self._db.execute("COMMIT")
                 return
             except sqlite3.Error as error:
-                self._db.execute("ROLLBACK")
-                raise JournalError(
-                    f"{self._path}: cannot write the session journal: {error}"
-                ) from error
-        self._db.execute("ROLLBACK")
+                exc = error
+        # SQLite has already rolled back after some errors (a full disk, for one).
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
         if isinstance(exc, sqlite3.Error):
             raise JournalError(f"{self._path}: cannot write the session journal: {exc}") from exc
 

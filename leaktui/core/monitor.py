@@ -124,14 +124,11 @@ class Monitor:
             limits = self._limits.get(pid)
             if limits is None or (self._tick + pid) % LIMITS_EVERY == 0:
                 try:
-                    limits = self._limits_reader.read(pid)
+                    limits = self._limits[pid] = self._limits_reader.read(pid)
                 except procfs.ProcessGone:
-                    limits = None
+                    pass  # it is leaving; keep what we knew for this last tick
                 except OSError as exc:
                     errors.append(f"pid {pid}: cannot read its limits: {exc}")
-                    limits = None
-            if limits is not None:
-                self._limits[pid] = limits
             cached = self._infos.get(pid)
             if (
                 cached is not None

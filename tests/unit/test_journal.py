@@ -90,6 +90,19 @@ def test_refuses_a_session_from_another_host(tmp_path: Path) -> None:
         Journal(path, host="other", interval=1)
 
 
+def test_refuses_to_append_to_a_journal_from_a_newer_leaktui(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    Journal(path, host="h", interval=1).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value = '99' WHERE key = 'version'")
+    db.commit()
+    db.close()
+    with pytest.raises(JournalError, match="journal format 99 is newer"):
+        Journal(path, host="h", interval=1)
+    with pytest.raises(BadInput, match="journal format 99 is newer"):
+        list(read_rows(path))
+
+
 def test_never_writes_into_a_database_that_is_not_a_journal(tmp_path: Path) -> None:
     path = tmp_path / "app.db"
     db = sqlite3.connect(path)
@@ -147,3 +160,27 @@ def test_reading_a_damaged_or_foreign_file_is_a_clear_error(
 def test_reading_a_missing_file_names_it(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match=r"nope\.sqlite: no such file"):
         read_rows(tmp_path / "nope.sqlite")
+
+
+def test_a_full_disk_is_a_clear_error_and_keeps_every_committed_tick(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    store = Journal(path, host="h", interval=1)
+    store._db.execute("PRAGMA max_page_count = 12")  # SQLite's own "disk is full"
+    children = dict.fromkeys(range(101, 131), 2.0)
+
+    progress = [0]  # the last tick committed
+
+    def fill() -> None:
+        for tick in range(1, 10_000):
+            store.append(snapshot(tick, children))
+            progress[0] = tick
+
+    with pytest.raises(JournalError) as raised:
+        fill()
+    committed = progress[0]
+    assert str(raised.value).startswith(f"{path}: cannot write the session journal")
+    assert "full" in str(raised.value)
+    store.close()  # best effort: must not raise over the error that led here
+    assert committed > 0
+    assert journal.count_ticks(path) == committed
+    assert len(list(read_rows(path))) == committed * 31
