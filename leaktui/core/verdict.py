@@ -1,0 +1,447 @@
+"""The leak verdict engine: does this process leak, how fast, and when does it hit its limit?
+
+Real memory is noisy: GC and allocator sawtooth, a spike from one big task, a step up that
+stays (the allocator's high-water mark), warm-up curves that level off. So the engine looks
+at the post-GC floor, not at RSS itself:
+
+1. Samples fall into time bins; each bin keeps its minimum (the floor a leak raises) and
+   maximum (for the sawtooth height). When there are too many bins, neighbours merge and
+   the width doubles, so the state stays bounded however long the series.
+2. A robust slope (Theil-Sen) through the floors, with Sen's 95% interval widened for the
+   autocorrelation of the residuals. Least squares, what Prometheus' ``deriv`` uses, is
+   pulled by spikes; the median of pairwise slopes is not.
+3. The older half against the recent half tells a warm-up that levels off from a leak that
+   keeps going; a two-segment fit tells a one-off step from a slope.
+4. A verdict changes only when the new one has held for ``confirm`` refits in a row.
+
+``LeakTracker`` is fed one sample at a time and refits only when a bin closes; ``assess``
+replays a whole series through a tracker, so the two always agree.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from statistics import median
+from typing import Literal
+
+Kind = Literal["insufficient", "warming", "stable", "suspect", "leak"]
+MIB = 1 << 20
+HOUR = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """What counts as growth, and how much evidence a verdict needs. All are settable."""
+
+    min_rate: float = 1 * MIB
+    """Growth below this many bytes per hour is never a leak (``--min-rate``)."""
+    min_relative: float = 0.0
+    """…nor growth below this share of the level per hour. Off by default: a floor that keeps
+    rising is a leak whatever the size of the process (the time to its limit says how
+    urgent), and the verdict then does not depend on the level."""
+    min_span: float = 10 * 60
+    """Seconds of samples before any verdict but ``insufficient``."""
+    leak_span: float = 30 * 60
+    """Seconds over which growth must be seen before it is called ``leak``."""
+    bin_seconds: float = 60.0
+    """Initial width of a floor bin; it doubles as the series grows."""
+    max_bins: int = 64
+    """Bins kept; the fit costs O(max_bins²) each time a bin closes."""
+    confirm: int = 3
+    """Refits a new verdict must hold before it replaces the current one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """A ceiling the process will hit: bytes, and what it is."""
+
+    bytes: int
+    kind: str
+    """``cgroup``, ``rlimit-as``, ``rlimit-data``, ``max-memory-per-child``, ``ram+swap``."""
+    peak: bool = False
+    """Compared with peak RSS (Celery's --max-memory-per-child checks after each task)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    kind: Kind
+    reason: str
+    rate: float | None = None
+    """Growth of the floor, bytes per hour."""
+    rate_ci: tuple[float, float] | None = None
+    level: float | None = None
+    """The fitted floor now, in bytes (not the last sample)."""
+    bytes_per_task: float | None = None
+    limit: Limit | None = None
+    eta: float | None = None
+    """Seconds until the nearest limit at this rate."""
+    eta_ci: tuple[float, float] | None = None
+    since: float | None = None
+    """When the growth measured began (seconds since the epoch)."""
+
+
+INSUFFICIENT = Verdict("insufficient", "no samples yet")
+
+
+# -- robust statistics -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Fit:
+    slope: float
+    low: float
+    high: float
+    intercept: float
+
+
+def theil_sen(x: Sequence[float], y: Sequence[float], z: float = 1.96) -> Fit | None:
+    """Median pairwise slope, with Sen's interval widened for lag-1 autocorrelation."""
+    n = len(x)
+    slopes = sorted(
+        (y[j] - y[i]) / (x[j] - x[i]) for i in range(n) for j in range(i + 1, n) if x[j] != x[i]
+    )
+    if not slopes:
+        return None
+    slope = median(slopes)
+    intercept = median(yi - slope * xi for xi, yi in zip(x, y, strict=True))
+    residuals = [yi - intercept - slope * xi for xi, yi in zip(x, y, strict=True)]
+    inflation = math.sqrt(_variance_inflation(residuals))
+    count = len(slopes)
+    c = z * math.sqrt(n * (n - 1) * (2 * n + 5) / 18) * inflation
+    lo = max(0, min(count - 1, math.floor((count - c) / 2)))
+    hi = max(0, min(count - 1, math.ceil((count + c) / 2)))
+    return Fit(slope, slopes[lo], slopes[hi], intercept)
+
+
+def _variance_inflation(residuals: Sequence[float]) -> float:
+    """(1 + r1) / (1 - r1) for positive lag-1 autocorrelation r1, capped: fewer effective points."""
+    n = len(residuals)
+    if n < 4:
+        return 1.0
+    mean = sum(residuals) / n
+    centred = [r - mean for r in residuals]
+    denominator = sum(c * c for c in centred)
+    if denominator == 0:
+        return 1.0
+    r1 = sum(a * b for a, b in itertools.pairwise(centred)) / denominator
+    r1 = min(max(r1, 0.0), 0.8)
+    return (1 + r1) / (1 - r1)
+
+
+def _mad(values: Sequence[float]) -> float:
+    centre = median(values)
+    return median(abs(v - centre) for v in values)
+
+
+# -- the tracker ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Bin:
+    index: int
+    low: float
+    high: float
+    start: float
+    end: float
+    tasks: int | None
+
+    def add(self, t: float, value: float, tasks: int | None) -> None:
+        self.low = min(self.low, value)
+        self.high = max(self.high, value)
+        self.end = t
+        if tasks is not None:
+            self.tasks = tasks
+
+    def merge(self, other: _Bin) -> _Bin:
+        """This bin and the next as one; the index stays this bin's."""
+        return _Bin(
+            self.index,
+            min(self.low, other.low),
+            max(self.high, other.high),
+            self.start,
+            other.end,
+            other.tasks if other.tasks is not None else self.tasks,
+        )
+
+
+@dataclass(slots=True)
+class LeakTracker:
+    """Per-process verdict state, fed one sample at a time, in bounded memory."""
+
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    limits: Sequence[Limit] = ()
+    _origin: float | None = None
+    _width: float = 0.0
+    _bins: list[_Bin] = field(default_factory=list)
+    _open: _Bin | None = None
+    _verdict: Verdict = INSUFFICIENT
+    _candidate: Kind | None = None
+    _streak: int = 0
+
+    def add(self, t: float, value: float, tasks: int | None = None) -> Verdict:
+        """Feed one sample (time in seconds, value in bytes); returns the current verdict."""
+        if self._origin is None:
+            self._origin, self._width = t, self.thresholds.bin_seconds
+        index = int((t - self._origin) // self._width)
+        current = self._open
+        if current is not None and index == current.index:
+            current.add(t, value, tasks)
+            return self._verdict
+        if current is not None and index < current.index:
+            current.add(t, value, tasks)  # out of order: keep it in the open bin
+            return self._verdict
+        if current is not None:
+            self._close(current)  # may coarsen: the width can double here
+            index = int((t - self._origin) // self._width)
+        self._open = _Bin(index, value, value, t, t, tasks)
+        return self._verdict
+
+    @property
+    def verdict(self) -> Verdict:
+        return self._verdict
+
+    def finish(self) -> Verdict:
+        """Close the open bin and refit: the verdict for a series that has ended."""
+        if self._open is not None:
+            self._close(self._open)
+            self._open = None
+        return self._verdict
+
+    def _close(self, closing: _Bin) -> None:
+        if self._bins and self._bins[-1].index == closing.index:  # after a coarsening
+            self._bins[-1] = self._bins[-1].merge(closing)
+        else:
+            self._bins.append(closing)
+        if len(self._bins) > self.thresholds.max_bins:
+            self._coarsen()
+        self._refit()
+
+    def _coarsen(self) -> None:
+        merged: list[_Bin] = []
+        for b in self._bins:
+            if merged and merged[-1].index == b.index // 2:
+                merged[-1] = merged[-1].merge(b)
+            else:
+                merged.append(_Bin(b.index // 2, b.low, b.high, b.start, b.end, b.tasks))
+        self._bins = merged
+        self._width *= 2
+        if self._open is not None:
+            self._open.index //= 2
+
+    def _refit(self) -> None:
+        found = judge(self._bins, self._width, self._origin or 0.0, self.thresholds, self.limits)
+        if self._verdict.kind == "insufficient" or found.kind == self._verdict.kind:
+            self._verdict, self._candidate, self._streak = found, None, 0
+            return
+        if found.kind == self._candidate:
+            self._streak += 1
+        else:
+            self._candidate, self._streak = found.kind, 1
+        if self._streak >= self.thresholds.confirm:
+            self._verdict, self._candidate, self._streak = found, None, 0
+        else:  # keep the verdict, refresh its figures
+            self._verdict = Verdict(
+                self._verdict.kind,
+                self._verdict.reason,
+                found.rate,
+                found.rate_ci,
+                found.level,
+                found.bytes_per_task,
+                found.limit,
+                found.eta,
+                found.eta_ci,
+                found.since,
+            )
+
+
+def assess(
+    points: Iterable[tuple[float, float] | tuple[float, float, int | None]],
+    thresholds: Thresholds | None = None,
+    limits: Sequence[Limit] = (),
+) -> Verdict:
+    """The verdict over a whole series: the same as feeding it to a LeakTracker."""
+    tracker = LeakTracker(thresholds or Thresholds(), limits)
+    for point in points:
+        tracker.add(*point)
+    return tracker.finish()
+
+
+# -- judging one fit --------------------------------------------------------------------------
+
+
+def judge(
+    bins: Sequence[_Bin], width: float, origin: float, th: Thresholds, limits: Sequence[Limit] = ()
+) -> Verdict:
+    """The verdict the bins support on their own (the tracker adds the hysteresis)."""
+    if not bins:
+        return INSUFFICIENT
+    span = bins[-1].end - bins[0].start
+    if span < th.min_span or len(bins) < 6:
+        return Verdict(
+            "insufficient", f"{_minutes(span)} of samples; a verdict needs {_minutes(th.min_span)}"
+        )
+    # Hours since the series began: the verdict must not depend on the clock's origin.
+    x = [(b.index + 0.5) * width / HOUR for b in bins]
+    y = [b.low for b in bins]
+    fit = theil_sen(x, y)
+    if fit is None:
+        return INSUFFICIENT
+    level = fit.intercept + fit.slope * x[-1]
+    threshold = max(th.min_rate, th.min_relative * max(level, 0.0))
+    sawtooth = median(b.high - b.low for b in bins)
+    half = len(bins) // 2
+    older, recent = theil_sen(x[:half], y[:half]), theil_sen(x[half:], y[half:])
+    common = {
+        "level": level,
+        "rate": fit.slope,
+        "rate_ci": (fit.low, fit.high),
+        "bytes_per_task": _per_task(bins),
+    }
+
+    step = _step(x, y, threshold)
+    if step is not None:
+        at, jump = step
+        return Verdict(
+            "stable",
+            f"stepped up {_size(jump)} once at "
+            f"{_clock(origin + at * HOUR)} "
+            "(the allocator's high-water mark), flat since",
+            **common,
+        )
+
+    recent_flat = (
+        recent is None
+        or recent.high < threshold
+        or (abs(recent.slope) < threshold / 2 and recent.low <= 0)
+    )
+    if older is not None and older.slope > threshold and recent_flat:
+        return Verdict(
+            "stable",
+            f"levelled off at {_size(level)} after growing {_rate(older.slope)} earlier",
+            **common,
+        )
+    # Slowing down for sure: the recent slope's interval lies wholly below the older one's.
+    decelerating = (
+        older is not None
+        and recent is not None
+        and older.slope > threshold
+        and recent.slope < 0.5 * older.slope
+        and recent.high < older.low
+    )
+    if decelerating:
+        return Verdict(
+            "warming",
+            f"growth slowing: {_rate(recent.slope)} now, {_rate(older.slope)} earlier",
+            **common,
+        )
+    grown = fit.slope * span / HOUR
+    if (
+        fit.low > threshold
+        and span >= th.leak_span
+        and recent is not None
+        and recent.low > 0
+        and recent.slope > threshold
+    ):
+        since = bins[0].start
+        eta = _eta(level, level + sawtooth, fit, limits)
+        return Verdict(
+            "leak",
+            f"floor rose {_size(grown)} in {_minutes(span)} "
+            f"({_rate(fit.slope)}), steady since {_clock(since)}",
+            since=since,
+            **common,
+            **eta,
+        )
+    if fit.slope > threshold and fit.low > 0:
+        eta = _eta(level, level + sawtooth, fit, limits)
+        return Verdict(
+            "suspect",
+            f"floor rising {_rate(fit.slope)} "
+            f"({_rate(fit.low)} to {_rate(fit.high)}) over "
+            f"{_minutes(span)}; not yet sure",
+            **common,
+            **eta,
+        )
+    return Verdict(
+        "stable",
+        f"floor flat at {_size(level)} (sawtooth {_size(sawtooth)}) over {_minutes(span)}",
+        **common,
+    )
+
+
+def _step(x: Sequence[float], y: Sequence[float], threshold: float) -> tuple[float, float] | None:
+    """A single jump between two flat stretches, if that explains the floors best."""
+    n = len(y)
+    if n < 8:
+        return None
+    best = None
+    for k in range(3, n - 2):
+        before, after = y[:k], y[k:]
+        jump = median(after) - median(before)
+        noise = max(_mad(before), _mad(after), 1.0)
+        if jump > 6 * noise and (best is None or jump > best[1]):
+            best = (k, jump)
+    if best is None:
+        return None
+    k, jump = best
+    flat_before, flat_after = theil_sen(x[:k], y[:k]), theil_sen(x[k:], y[k:])
+    if flat_before is None or flat_after is None:
+        return None
+    if abs(flat_before.slope) < threshold and abs(flat_after.slope) < threshold:
+        return x[k], jump
+    return None
+
+
+def _eta(level: float, peak: float, fit: Fit, limits: Sequence[Limit]) -> dict:
+    """The nearest limit at this rate, with an interval from the rate's."""
+    best: dict = {}
+    if fit.slope <= 0:
+        return best
+    for limit in limits:
+        start = peak if limit.peak else level
+        room = limit.bytes - start
+        if room <= 0:
+            continue
+        eta = room / fit.slope * HOUR
+        if not best or eta < best["eta"]:
+            fast = room / fit.high * HOUR if fit.high > 0 else None
+            slow = room / fit.low * HOUR if fit.low > 0 else None
+            best = {
+                "limit": limit,
+                "eta": eta,
+                "eta_ci": (fast, slow) if fast is not None and slow is not None else None,
+            }
+    return best
+
+
+def _per_task(bins: Sequence[_Bin]) -> float | None:
+    """Bytes per task: the floor's robust slope against the count of tasks finished."""
+    points = [(b.tasks, b.low) for b in bins if b.tasks is not None]
+    if len(points) < 6 or points[-1][0] - points[0][0] < 10:
+        return None
+    fit = theil_sen([p[0] for p in points], [p[1] for p in points])
+    return fit.slope if fit else None
+
+
+def _size(n: float) -> str:
+    for unit, scale in (("GiB", 1 << 30), ("MiB", MIB), ("KiB", 1024)):
+        if abs(n) >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n:.0f} B"
+
+
+def _rate(bytes_per_hour: float) -> str:
+    return f"{'+' if bytes_per_hour >= 0 else '-'}{_size(abs(bytes_per_hour))}/h"
+
+
+def _minutes(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def _clock(t: float) -> str:
+    return time.strftime("%H:%M", time.gmtime(t)) + " UTC"

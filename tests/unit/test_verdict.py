@@ -1,0 +1,219 @@
+"""The verdict engine on the shapes real memory takes, and the properties it must keep."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from leaktui.core.verdict import LeakTracker, Limit, Thresholds, assess, theil_sen
+
+MIB = 1 << 20
+T0 = 1_800_000_000.0
+Shape = Callable[[float], float]  # hours since start -> bytes
+
+
+def trace(
+    shape: Shape,
+    hours: float,
+    every: float = 1.0,
+    seed: int = 1,
+    noise: float = 1 * MIB,
+    sawtooth: float = 8 * MIB,
+    t0: float = T0,
+) -> list[tuple[float, float]]:
+    """Samples every ``every`` seconds: the shape, a GC sawtooth (2 min period) and noise."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(int(hours * 3600 / every)):
+        h = i * every / 3600
+        saw = (h * 3600 % 120) / 120 * sawtooth
+        out.append((t0 + i * every, shape(h) + saw + rng.gauss(0, noise)))
+    return out
+
+
+def base(h: float) -> float:
+    return 200 * MIB
+
+
+def leak(rate_mib_per_h: float) -> Shape:
+    return lambda h: 200 * MIB + rate_mib_per_h * MIB * h
+
+
+def step(h: float) -> float:
+    return 200 * MIB + (60 * MIB if h > 0.7 else 0)
+
+
+def spike(h: float) -> float:
+    return 200 * MIB + (300 * MIB if 0.9 < h < 0.905 else 0)
+
+
+def warm_up(h: float) -> float:
+    return 200 * MIB + 80 * MIB * (1 - math.exp(-h / 0.3))
+
+
+@pytest.mark.parametrize(("rate", "hours"), [(10, 1), (2, 2), (50, 1)])
+def test_a_steady_leak_is_found_with_its_rate(rate: float, hours: float) -> None:
+    verdict = assess(trace(leak(rate), hours))
+    assert verdict.kind == "leak"
+    low, high = verdict.rate_ci
+    assert low <= rate * MIB <= high
+    assert verdict.rate == pytest.approx(rate * MIB, rel=0.2)
+    assert "floor rose" in verdict.reason
+
+
+@pytest.mark.parametrize(("name", "shape"), [("flat", base), ("step", step), ("spike", spike)])
+@pytest.mark.parametrize("hours", [1, 2, 6])
+def test_memory_that_does_not_leak_is_never_called_a_leak(
+    name: str, shape: Shape, hours: float
+) -> None:
+    tracker = LeakTracker()
+    for t, value in trace(shape, hours):
+        assert tracker.add(t, value).kind not in ("leak", "suspect"), (name, t - T0)
+    assert tracker.finish().kind == "stable"
+
+
+def test_a_step_up_that_stays_is_named_as_such() -> None:
+    verdict = assess(trace(step, 2))
+    assert verdict.kind == "stable"
+    assert "stepped up" in verdict.reason
+    assert "high-water mark" in verdict.reason
+
+
+def test_a_warm_up_is_warming_then_stable_once_it_levels_off() -> None:
+    tracker = LeakTracker()
+    seen = []
+    for t, value in trace(warm_up, 6):
+        kind = tracker.add(t, value).kind
+        if not seen or seen[-1] != kind:
+            seen.append(kind)
+    assert "leak" not in seen
+    assert seen[-1] == "stable"
+    assert "warming" in seen
+    assert "levelled off" in tracker.verdict.reason
+
+
+def test_too_little_data_is_insufficient() -> None:
+    verdict = assess(trace(leak(50), 0.1))
+    assert verdict.kind == "insufficient"
+    assert "a verdict needs 10 min" in verdict.reason
+
+
+def test_time_to_the_nearest_limit_with_an_interval() -> None:
+    limits = [Limit(4 << 30, "ram+swap"), Limit(400 * MIB, "cgroup")]
+    verdict = assess(trace(leak(20), 2), limits=limits)
+    assert verdict.kind == "leak"
+    assert verdict.limit == Limit(400 * MIB, "cgroup")
+    # The floor is near 240 MiB after 2 h at 20 MiB/h: about 8 h to 400 MiB.
+    assert verdict.eta == pytest.approx(8 * 3600, rel=0.2)
+    fast, slow = verdict.eta_ci
+    assert fast <= verdict.eta <= slow
+
+
+def test_max_memory_per_child_is_compared_with_the_peak_not_the_floor() -> None:
+    peak_limit = Limit(300 * MIB, "max-memory-per-child", peak=True)
+    floor_limit = Limit(300 * MIB, "cgroup")
+    by_peak = assess(trace(leak(20), 2), limits=[peak_limit])
+    by_floor = assess(trace(leak(20), 2), limits=[floor_limit])
+    assert by_peak.eta < by_floor.eta  # the sawtooth's top gets there first
+
+
+def test_bytes_per_task_when_task_counts_are_known() -> None:
+    points = [
+        (T0 + i, 200 * MIB + (i // 2) * 3000 + (i % 7) * 1000, i // 2) for i in range(3 * 3600)
+    ]  # a task every 2 s, 3000 bytes each
+    verdict = assess(points)
+    assert verdict.bytes_per_task == pytest.approx(3000, rel=0.05)
+
+
+def test_state_stays_bounded_however_long_the_series() -> None:
+    th = Thresholds(max_bins=32)
+    tracker = LeakTracker(th)
+    for t, value in trace(leak(5), 24, every=10):
+        tracker.add(t, value)
+        assert len(tracker._bins) <= th.max_bins
+    assert tracker.finish().kind == "leak"
+
+
+def test_verdicts_change_only_on_sustained_evidence() -> None:
+    """A stable series with a few minutes of climbing does not flip back and forth."""
+
+    def blip(h: float) -> float:
+        return 200 * MIB + (20 * MIB * (h - 1) * 12 if 1 < h < 1 + 1 / 12 else 0)
+
+    changes = 0
+    tracker = LeakTracker()
+    last = None
+    for t, value in trace(blip, 3):
+        kind = tracker.add(t, value).kind
+        changes += kind != last and last not in (None, "insufficient")
+        last = kind
+    assert changes <= 2
+
+
+def test_theil_sen_ignores_outliers_least_squares_would_follow() -> None:
+    x = list(range(20))
+    y = [2.0 * v for v in x]
+    y[10] = 1000.0
+    fit = theil_sen(x, y)
+    assert fit is not None
+    assert fit.slope == pytest.approx(2.0)
+    assert fit.low <= 2.0 <= fit.high
+
+
+def test_incremental_and_whole_series_agree() -> None:
+    points = trace(leak(5), 3)
+    tracker = LeakTracker()
+    for point in points:
+        tracker.add(*point)
+    assert tracker.finish() == assess(points)
+
+
+# -- properties --------------------------------------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    amplitude=st.floats(0, 30 * MIB),
+    period=st.floats(30, 3600),
+    spike_at=st.floats(0.1, 1.9),
+    spike=st.floats(0, 500 * MIB),
+    seed=st.integers(0, 99),
+)
+def test_bounded_periodic_signals_and_a_spike_never_make_a_stable_series_leak(
+    amplitude, period, spike_at, spike, seed
+) -> None:
+    rng = random.Random(seed)
+    tracker = LeakTracker()
+    for i in range(0, 2 * 3600, 5):
+        h = i / 3600
+        value = (
+            200 * MIB
+            + amplitude * math.sin(2 * math.pi * i / period)
+            + (spike if abs(h - spike_at) < 0.002 else 0)
+            + rng.gauss(0, MIB)
+        )
+        assert tracker.add(T0 + i, value).kind != "leak"
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    shift=st.floats(-150 * MIB, 5 << 30),
+    clock=st.floats(-1e8, 1e8),
+    shape=st.sampled_from([base, leak(10), step, warm_up]),
+)
+def test_shifting_the_level_or_the_clock_changes_no_verdict(shift, clock, shape) -> None:
+    points = trace(shape, 1.5, every=5)
+    moved = [(t + clock, v + shift) for t, v in points]
+    assert assess(moved).kind == assess(points).kind
+
+
+@pytest.mark.parametrize("every", [1, 5, 15, 60])
+def test_a_steady_leak_is_found_whatever_the_sampling_interval(every: float) -> None:
+    verdict = assess(trace(leak(10), 3, every=every))
+    assert verdict.kind == "leak"
+    assert verdict.rate == pytest.approx(10 * MIB, rel=0.2)
