@@ -32,6 +32,32 @@ def _positive(text: str) -> float:
     return value
 
 
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1024,
+    "kb": 1024,
+    "kib": 1024,
+    "m": 1 << 20,
+    "mb": 1 << 20,
+    "mib": 1 << 20,
+    "g": 1 << 30,
+    "gb": 1 << 30,
+    "gib": 1 << 30,
+}
+
+
+def _rate(text: str) -> float:
+    """A size per hour: ``2MiB``, ``512k``, ``2MiB/h``, or plain bytes."""
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([a-zA-Z]*)\s*(/h)?\s*", text)
+    if not match or match[2].lower() not in _UNITS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size per hour, like 2MiB")
+    try:
+        return float(match[1]) * _UNITS[match[2].lower()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size per hour, like 2MiB") from None
+
+
 def _regex(text: str) -> str:
     try:
         re.compile(text)
@@ -111,6 +137,28 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", required=True, metavar="FILE.csv", help="the CSV to write"
     )
     export.add_argument("--force", action="store_true", help="replace FILE.csv if it exists")
+    verdict = commands.add_parser(
+        "verdict",
+        help="leak verdicts for a recorded session; exit 1 if something leaks",
+        description="Decide, for each process and each worker of a recording, whether it "
+        "leaks: rate with a 95%% interval, level, time to the nearest known limit. "
+        "Exit status 0 when nothing leaks at the end, 1 when something does, 2 "
+        "on bad input: usable from cron and monitoring checks.",
+    )
+    verdict.add_argument("file", metavar="FILE", help="a session journal or sample CSV")
+    verdict.add_argument("--json", action="store_true", help="print a JSON array")
+    verdict.add_argument(
+        "--timeline",
+        action="store_true",
+        help="print JSON Lines: each verdict change as it would have been seen live",
+    )
+    verdict.add_argument(
+        "--min-rate",
+        type=_rate,
+        metavar="SIZE/h",
+        default=None,
+        help="slowest growth called a leak, e.g. 512KiB or 2MiB (default: 1MiB per hour)",
+    )
     return parser
 
 
@@ -120,7 +168,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    handler = {"ps": cmd_ps, "record": cmd_record, "export": cmd_export}[args.command]
+    handler = {"ps": cmd_ps, "record": cmd_record, "export": cmd_export, "verdict": cmd_verdict}[
+        args.command
+    ]
     try:
         return handler(args)
     except BadInput as exc:
@@ -241,3 +291,40 @@ def cmd_export(args: argparse.Namespace) -> int:
     rows = csvfile.write_csv(recording.read_rows(args.session), args.output)
     _say(f"wrote {rows} rows to {args.output}")
     return 0
+
+
+# -- verdict ---------------------------------------------------------------------------------
+
+
+def cmd_verdict(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from leaktui import report
+    from leaktui.core import recording
+    from leaktui.core.assessment import Assessment
+    from leaktui.core.csvfile import format_timestamp
+    from leaktui.core.verdict import Thresholds
+
+    thresholds = Thresholds()
+    if args.min_rate is not None:
+        thresholds = replace(thresholds, min_rate=args.min_rate)
+    assessment = Assessment(thresholds)
+    changes = assessment.feed(recording.read_rows(args.file))
+    if args.timeline:
+        for change in changes:
+            line = report.verdict_json(change) | {"timestamp": format_timestamp(change.time)}
+            print(json.dumps(line))
+    else:
+        for _ in changes:  # read to the end
+            pass
+    final = assessment.current()
+    if not final:
+        raise BadInput(f"{args.file}: no samples in it")
+    if args.json:
+        print(json.dumps([report.verdict_json(a) for a in final], indent=2))
+    elif not args.timeline:
+        print(report.verdict_text(final))
+    leaking = any(
+        a.memory.kind == "leak" or (a.fds is not None and a.fds.kind == "leak") for a in final
+    )
+    return 1 if leaking else 0

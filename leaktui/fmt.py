@@ -21,6 +21,11 @@ def size(n: float | None) -> str:
     raise AssertionError("unreachable")
 
 
+def rate(bytes_per_hour: float) -> str:
+    """``+38.2 MiB/h``."""
+    return ("+" if bytes_per_hour >= 0 else "-") + size(abs(bytes_per_hour)) + "/h"
+
+
 def count(n: int | None) -> str:
     return "-" if n is None else str(n)
 

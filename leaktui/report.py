@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from leaktui import fmt
+from leaktui.core.assessment import Assessed
 from leaktui.core.model import Snapshot
 
 
@@ -134,3 +135,59 @@ def no_workers_help(host: str, unreadable: int, match: str | None) -> str:
             "from here: run leaktui inside it."
         )
     return "\n".join(lines)
+
+
+# -- leaktui verdict --------------------------------------------------------------------------
+
+
+def verdict_json(a: Assessed) -> dict:
+    """One verdict object of DESIGN.md's ``leaktui verdict --json``."""
+    v = a.memory
+    return {
+        "worker": a.worker,
+        "pid": a.pid,
+        "verdict": v.kind,
+        "rate_bytes_per_hour": _round(v.rate),
+        "rate_ci_bytes_per_hour": [_round(x) for x in v.rate_ci] if v.rate_ci else None,
+        "bytes_per_task": _round(v.bytes_per_task),
+        "level_bytes": _round(v.level),
+        "limit_bytes": v.limit.bytes if v.limit else None,
+        "limit_kind": v.limit.kind if v.limit else None,
+        "eta_seconds": _round(v.eta),
+        "eta_ci_seconds": [_round(x) for x in v.eta_ci] if v.eta_ci else None,
+        "fd_verdict": a.fds.kind if a.fds else None,
+        "reason": v.reason,
+    }
+
+
+def _round(x: float | None) -> int | None:
+    return None if x is None else round(x)
+
+
+def verdict_text(assessed: list[Assessed]) -> str:
+    rows = []
+    for a in assessed:
+        v = a.memory
+        rate = "-"
+        if v.rate is not None and v.kind in ("leak", "suspect", "warming"):
+            rate = f"{fmt.rate(v.rate)}"
+            if v.rate_ci:
+                rate += f" ({fmt.size(v.rate_ci[0])}–{fmt.size(v.rate_ci[1])})"
+        limit = f"{fmt.size(v.limit.bytes)} {v.limit.kind}" if v.limit else "-"
+        eta = f"~{fmt.duration(v.eta)}" if v.eta is not None else "-"
+        rows.append(
+            [
+                a.worker or "-",
+                "sum" if a.pid is None else str(a.pid),
+                v.kind.upper() if v.kind == "leak" else v.kind,
+                rate,
+                fmt.size(v.level),
+                limit,
+                eta,
+                a.fds.kind if a.fds else "-",
+                v.reason,
+            ]
+        )
+    return fmt.table(
+        ["WORKER", "PID", "VERDICT", "RATE/H (95%)", "LEVEL", "LIMIT", "ETA", "FDS", "REASON"], rows
+    )

@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from statistics import median
 from typing import Literal
@@ -53,6 +53,8 @@ class Thresholds:
     """Bins kept; the fit costs O(max_bins²) each time a bin closes."""
     confirm: int = 3
     """Refits a new verdict must hold before it replaces the current one."""
+    unit: str = "bytes"
+    """What the series counts, for the reasons: ``bytes``, or a count such as ``fds``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +281,7 @@ def judge(
     """The verdict the bins support on their own (the tracker adds the hysteresis)."""
     if not bins:
         return INSUFFICIENT
+    _size, _rate = _formatters(th.unit)
     span = bins[-1].end - bins[0].start
     if span < th.min_span or len(bins) < 6:
         return Verdict(
@@ -427,15 +430,22 @@ def _per_task(bins: Sequence[_Bin]) -> float | None:
     return fit.slope if fit else None
 
 
-def _size(n: float) -> str:
-    for unit, scale in (("GiB", 1 << 30), ("MiB", MIB), ("KiB", 1024)):
-        if abs(n) >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n:.0f} B"
+def _formatters(unit: str) -> tuple[Callable[[float], str], Callable[[float], str]]:
+    """How the reasons write an amount and a rate: binary sizes for bytes, counts otherwise."""
 
+    def size(n: float) -> str:
+        if unit != "bytes":
+            return f"{n:.0f} {unit}"
+        for name, scale in (("GiB", 1 << 30), ("MiB", MIB), ("KiB", 1024)):
+            if abs(n) >= scale:
+                return f"{n / scale:.1f} {name}"
+        return f"{n:.0f} B"
 
-def _rate(bytes_per_hour: float) -> str:
-    return f"{'+' if bytes_per_hour >= 0 else '-'}{_size(abs(bytes_per_hour))}/h"
+    def rate(per_hour: float) -> str:
+        text = f"{abs(per_hour):.1f} {unit}" if unit != "bytes" else size(abs(per_hour))
+        return f"{'+' if per_hour >= 0 else '-'}{text}/h"
+
+    return size, rate
 
 
 def _minutes(seconds: float) -> str:

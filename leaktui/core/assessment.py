@@ -1,0 +1,114 @@
+"""Verdicts for a whole recording: each process, each worker's sum, and open files.
+
+Rows are read once, in the order they were recorded, and fed to one LeakTracker per
+process (memory and fds) and per worker (the sum of its processes at each tick: what
+matters when children are recycled under new pids). Each verdict is therefore the one
+that was known at that moment, and the timeline lists them as they changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+
+from leaktui.core.model import Row
+from leaktui.core.verdict import LeakTracker, Limit, Thresholds, Verdict
+
+#: An fd count rising by fewer than this many per hour is not called a leak.
+FD_MIN_RATE = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Assessed:
+    """One process's (or, with ``pid`` None, one worker's) verdicts at a moment."""
+
+    worker: str | None
+    pid: int | None
+    time: float
+    memory: Verdict
+    fds: Verdict | None = None
+
+
+@dataclass(slots=True)
+class _Subject:
+    memory: LeakTracker
+    fds: LeakTracker | None
+    last: Assessed | None = None
+
+
+@dataclass
+class Assessment:
+    """Feed rows; read the verdicts now (``current``) and how they changed (``changes``)."""
+
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    limits: dict[tuple[str | None, int | None], list[Limit]] = field(default_factory=dict)
+    """Limits per (worker, pid); (worker, None) for a worker's sum."""
+    _subjects: dict[tuple[str | None, int | None], _Subject] = field(default_factory=dict)
+    _sums: dict[str | None, float] = field(default_factory=dict)
+    _sum_time: float | None = None
+
+    def _subject(self, worker: str | None, pid: int | None) -> _Subject:
+        key = (worker, pid)
+        subject = self._subjects.get(key)
+        if subject is None:
+            fds = None
+            if pid is not None:
+                fds = LeakTracker(
+                    replace(self.thresholds, min_rate=FD_MIN_RATE, min_relative=0.0, unit="fds")
+                )
+            subject = self._subjects[key] = _Subject(
+                LeakTracker(self.thresholds, self.limits.get(key, ())), fds
+            )
+        return subject
+
+    def feed(self, rows: Iterable[Row]) -> Iterator[Assessed]:
+        """Consume rows; yield an Assessed each time a verdict changes (the timeline)."""
+        for row in rows:
+            s = row.sample
+            if self._sum_time is not None and s.time != self._sum_time:
+                yield from self._flush_sums()
+            self._sum_time = s.time
+            if row.worker is not None:
+                self._sums[row.worker] = self._sums.get(row.worker, 0) + s.rss
+            subject = self._subject(row.worker, s.pid)
+            memory = subject.memory.add(s.time, s.rss, s.tasks)
+            fds = None
+            if subject.fds is not None:  # an unknown count (None) leaves the fd verdict as is
+                fds = (
+                    subject.fds.verdict if s.num_fds is None else subject.fds.add(s.time, s.num_fds)
+                )
+            changed = _record(subject, Assessed(row.worker, s.pid, s.time, memory, fds))
+            if changed is not None:
+                yield changed
+        yield from self._flush_sums()
+
+    def _flush_sums(self) -> Iterator[Assessed]:
+        for worker, total in self._sums.items():
+            subject = self._subject(worker, None)
+            verdict = subject.memory.add(self._sum_time or 0.0, total)
+            changed = _record(subject, Assessed(worker, None, self._sum_time or 0.0, verdict))
+            if changed is not None:
+                yield changed
+        self._sums = {}
+
+    def current(self) -> list[Assessed]:
+        """The verdicts at the end: each series' open bin closed and judged."""
+        out = []
+        for (worker, pid), subject in self._subjects.items():
+            memory = subject.memory.finish()
+            fds = subject.fds.finish() if subject.fds else None
+            time = subject.last.time if subject.last else 0.0
+            out.append(Assessed(worker, pid, time, memory, fds))
+        return sorted(out, key=lambda a: (a.worker or "", a.pid is None, a.pid or 0))
+
+
+def _record(subject: _Subject, now: Assessed) -> Assessed | None:
+    """Remember the latest; return it if either verdict's kind changed."""
+    last, subject.last = subject.last, now
+    if last is None:
+        return now
+    fd_kind = now.fds.kind if now.fds else None
+    last_fd = last.fds.kind if last.fds else None
+    if now.memory.kind != last.memory.kind or fd_kind != last_fd:
+        return now
+    return None
