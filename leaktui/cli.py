@@ -300,7 +300,7 @@ def cmd_verdict(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from leaktui import report
-    from leaktui.core import recording
+    from leaktui.core import journal, recording
     from leaktui.core.assessment import Assessment
     from leaktui.core.csvfile import format_timestamp
     from leaktui.core.verdict import Thresholds
@@ -308,8 +308,11 @@ def cmd_verdict(args: argparse.Namespace) -> int:
     thresholds = Thresholds()
     if args.min_rate is not None:
         thresholds = replace(thresholds, min_rate=args.min_rate)
-    assessment = Assessment(thresholds)
-    changes = assessment.feed(recording.read_rows(args.file))
+    rows = recording.read_rows(args.file)  # checks the file before anything else
+    # A journal knows the limits each process ran under; a CSV does not.
+    limits = journal.read_limits(args.file) if journal.is_journal(args.file) else {}
+    assessment = Assessment(thresholds, dict(limits))
+    changes = assessment.feed(rows)
     if args.timeline:
         for change in changes:
             line = report.verdict_json(change) | {"timestamp": format_timestamp(change.time)}

@@ -11,11 +11,29 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
-from leaktui.core.model import Row
+from leaktui.core.model import ProcessLimits, Role, Row
 from leaktui.core.verdict import LeakTracker, Limit, Thresholds, Verdict
 
 #: An fd count rising by fewer than this many per hour is not called a leak.
 FD_MIN_RATE = 10.0
+
+
+def limits_for(
+    limits: ProcessLimits | None, role: Role | None, max_memory_per_child: int | None
+) -> list[Limit]:
+    """The ceilings a process's RSS will meet: its cgroup, RLIMIT_DATA, Celery's own limit.
+
+    RLIMIT_AS bounds virtual size, not RSS, so it is shown with the ulimits, not projected.
+    """
+    out = []
+    if limits is not None and limits.cgroup_limit is not None:
+        out.append(Limit(limits.cgroup_limit, "cgroup"))
+    if limits is not None and limits.data.soft is not None:
+        out.append(Limit(limits.data.soft, "rlimit-data"))
+    if role == "child" and max_memory_per_child is not None:
+        # Celery checks a child's RSS after each task: the sawtooth's peak, not its floor.
+        out.append(Limit(max_memory_per_child, "max-memory-per-child", peak=True))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +108,22 @@ class Assessment:
             if changed is not None:
                 yield changed
         self._sums = {}
+
+    def set_limits(self, worker: str | None, pid: int | None, limits: list[Limit]) -> None:
+        """The limits a process (or worker sum) runs under; they may change while it runs."""
+        self.limits[(worker, pid)] = limits
+        subject = self._subjects.get((worker, pid))
+        if subject is not None:
+            subject.memory.limits = limits
+
+    def forget(self, worker: str | None, pid: int) -> None:
+        """Drop an ended process's state: a live monitor must not grow with every pid."""
+        self._subjects.pop((worker, pid), None)
+        self.limits.pop((worker, pid), None)
+
+    def latest(self) -> dict[tuple[str | None, int | None], Assessed]:
+        """The verdict each live series has now (without closing its open bin)."""
+        return {key: s.last for key, s in self._subjects.items() if s.last is not None}
 
     def current(self) -> list[Assessed]:
         """The verdicts at the end: each series' open bin closed and judged."""

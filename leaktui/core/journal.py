@@ -23,8 +23,10 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
+from leaktui.core.assessment import Assessed, limits_for
 from leaktui.core.errors import BadInput
-from leaktui.core.model import ProcessInfo, Row, Sample, Snapshot, Worker
+from leaktui.core.model import ProcessInfo, ProcessLimits, RLimit, Row, Sample, Snapshot, Worker
+from leaktui.core.verdict import Limit
 
 FORMAT = "leaktui-journal"
 VERSION = 1
@@ -62,6 +64,12 @@ CREATE TABLE IF NOT EXISTS samples (
     tasks INTEGER,
     PRIMARY KEY (tick, process)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS verdicts (  -- written when a verdict changes: the live timeline
+    tick INTEGER NOT NULL, worker TEXT, pid INTEGER,  -- pid NULL: the worker's sum
+    kind TEXT NOT NULL, fd_kind TEXT,
+    rate REAL, rate_low REAL, rate_high REAL, level REAL,
+    limit_bytes INTEGER, limit_kind TEXT, eta REAL, reason TEXT
+);
 """
 
 
@@ -240,6 +248,11 @@ class Journal:
                     if s.pid in process_ids
                 ],
             )
+            if snapshot.changes:
+                db.executemany(
+                    "INSERT INTO verdicts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [_verdict_row(tick, a) for a in snapshot.changes],
+                )
         self._tick = tick
         return tick
 
@@ -307,6 +320,65 @@ class Journal:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _verdict_row(tick: int, a: Assessed) -> tuple:
+    v = a.memory
+    low, high = v.rate_ci or (None, None)
+    return (
+        tick,
+        a.worker,
+        a.pid,
+        v.kind,
+        a.fds.kind if a.fds else None,
+        v.rate,
+        low,
+        high,
+        v.level,
+        v.limit.bytes if v.limit else None,
+        v.limit.kind if v.limit else None,
+        v.eta,
+        v.reason,
+    )
+
+
+def read_limits(path: str | os.PathLike[str]) -> dict[tuple[str, int], list[Limit]]:
+    """The limits each recorded process ran under, as the verdicts project them."""
+    db = _open_for_reading(path)
+    try:
+        out = {}
+        for worker, pid, role, limits, max_memory in db.execute(
+            "SELECT w.name, p.pid, p.role, p.limits, w.max_memory_per_child "
+            "FROM processes p JOIN workers w ON w.id = p.worker_id ORDER BY p.id"
+        ):
+            out[(worker, pid)] = limits_for(_process_limits(limits), role, max_memory)
+        return out
+    finally:
+        db.close()
+
+
+def _process_limits(text: str | None) -> ProcessLimits | None:
+    if not text:
+        return None
+    d = json.loads(text)
+    rlimits = {k: RLimit(**d.pop(k)) for k in ("address_space", "data", "rss", "nofile")}
+    return ProcessLimits(**rlimits, **d)
+
+
+def read_verdicts(path: str | os.PathLike[str]) -> list[dict]:
+    """The verdict changes the live monitor journaled, in order."""
+    db = _open_for_reading(path)
+    try:
+        db.row_factory = sqlite3.Row
+        return [
+            dict(r)
+            for r in db.execute(
+                "SELECT t.time_ms, v.* FROM verdicts v JOIN ticks t ON t.tick = v.tick "
+                "ORDER BY v.rowid"
+            )
+        ]
+    finally:
+        db.close()
 
 
 def _meta_of(db: sqlite3.Connection) -> dict[str, str]:

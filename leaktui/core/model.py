@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # assessment builds on this module; the annotation only names it
+    from leaktui.core.assessment import Assessed
 
 Role = Literal["main", "child"]
 
@@ -184,3 +187,7 @@ class Snapshot:
     system: SystemFacts | None = None
     errors: tuple[str, ...] = ()
     """Problems this tick that did not stop it, in words a user can act on."""
+    verdicts: Mapping[tuple[str | None, int | None], Assessed] = field(default_factory=_empty)
+    """The verdict of each process, and of each worker's sum (pid None), at this tick."""
+    changes: tuple[Assessed, ...] = ()
+    """The verdicts that changed this tick, for the journal."""

@@ -9,18 +9,28 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from types import MappingProxyType
 from typing import Protocol
 
 from leaktui.core import procfs
+from leaktui.core.assessment import Assessed, Assessment, limits_for
 from leaktui.core.discover import Discoverer, Discovery
 from leaktui.core.history import Series
 from leaktui.core.journal import Journal
-from leaktui.core.model import ProcessInfo, ProcessLimits, Snapshot, SystemFacts
+from leaktui.core.model import (
+    ProcessInfo,
+    ProcessLimits,
+    Row,
+    Sample,
+    Snapshot,
+    SystemFacts,
+    Worker,
+)
 from leaktui.core.sample import DEFAULT_USS_EVERY, Sampled, Sampler
 from leaktui.core.system import LimitsReader, SystemReader
+from leaktui.core.verdict import Thresholds
 
 #: Limits rarely change; each process's are read again every this many ticks.
 LIMITS_EVERY = 30
@@ -52,6 +62,7 @@ class Monitor:
         discoverer: DiscoverySource | None = None,
         sampler: SampleSource | None = None,
         limits_reader: LimitsSource | None = None,
+        thresholds: Thresholds | None = None,
     ) -> None:
         """The readers default to this host's; benchmarks and tests may pass their own."""
         self.host = hostname or socket.gethostname()
@@ -66,11 +77,14 @@ class Monitor:
         self._limits: dict[int, ProcessLimits] = {}
         # pid -> (discovery's info, limits, the two merged): merged again only on a change.
         self._infos: dict[int, tuple[ProcessInfo, ProcessLimits | None, ProcessInfo]] = {}
+        self._limits_of: dict[int, ProcessLimits | None] = {}  # what set_limits last saw
         self._last_discovery: Discovery | None = None
         self._last_system: SystemFacts | None = None
         self._tick = 0
         self.rss: dict[int, Series] = {}
         """Each live process's RSS in bounded memory; for the sampler thread only."""
+        self.assessment = Assessment(thresholds or Thresholds())
+        """Live verdicts, per process and per worker sum; for the sampler thread only."""
 
     @property
     def last_unreadable(self) -> int:
@@ -103,6 +117,7 @@ class Monitor:
             series.append(now, sample.rss)
         for pid in self.rss.keys() - processes.keys():
             del self.rss[pid]
+        changes = self._judge(found.workers, processes, sampled.samples)
         snapshot = Snapshot(
             tick=self._tick,
             time=now,
@@ -112,10 +127,40 @@ class Monitor:
             samples=MappingProxyType(sampled.samples),
             system=system,
             errors=tuple(errors),
+            verdicts=MappingProxyType(self.assessment.latest()),
+            changes=changes,
         )
         if self.journal is not None:
             self.journal.append(snapshot)
         return snapshot
+
+    def _judge(
+        self,
+        workers: tuple[Worker, ...],
+        processes: dict[int, ProcessInfo],
+        samples: Mapping[int, Sample],
+    ) -> tuple[Assessed, ...]:
+        """Feed this tick to the verdicts; forget processes that ended; return the changes."""
+        for pid, info in processes.items():
+            if self._limits_of.get(pid) is not info.limits:
+                self._limits_of[pid] = info.limits
+                worker = next(w for w in workers if w.name == info.worker)
+                self.assessment.set_limits(
+                    info.worker,
+                    pid,
+                    limits_for(info.limits, info.role, worker.command.max_memory_per_child),
+                )
+        for pid in self._limits_of.keys() - processes.keys():
+            del self._limits_of[pid]
+        for worker_name, pid in list(self.assessment.latest()):
+            if pid is not None and pid not in processes:
+                self.assessment.forget(worker_name, pid)
+        rows = [
+            Row(s, processes[pid].worker, processes[pid].role, self.host)
+            for pid, s in samples.items()
+            if pid in processes
+        ]
+        return tuple(self.assessment.feed(rows))
 
     def _attach_limits(self, found: Discovery, errors: list[str]) -> dict[int, ProcessInfo]:
         """Read limits for new processes and, spread over ticks, refresh the others."""

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 from collections.abc import Iterable
 
 import pytest
+from harness import run_leaktui
 
 from leaktui.core.discover import Discovery
 from leaktui.core.model import ProcessInfo, ProcessLimits, Sample, Worker, WorkerCommand
 from leaktui.core.monitor import Monitor, run
 from leaktui.core.sample import Sampled
+
+MIB = 1 << 20
 
 
 class FakeHost:
@@ -134,3 +138,64 @@ def test_run_stops_when_asked() -> None:
             stop.set()
 
     assert run(tick, interval=0.01, stop=stop) == 3
+
+
+def test_live_verdicts_are_on_every_snapshot_and_in_the_journal(tmp_path) -> None:
+    """Two simulated hours at 5 s: child 11 leaks 20 MiB/h under a 1 GiB cgroup."""
+    from leaktui.core.journal import Journal, read_verdicts
+
+    clock = [1_800_000_000.0]
+
+    class LeakyHost(FakeHost):
+        def sample(self, pids, now):
+            hours = (now - 1_800_000_000.0) / 3600
+            return Sampled(
+                {
+                    p: Sample(
+                        pid=p,
+                        time=now,
+                        rss=int(
+                            100 * MIB + (20 * MIB * hours if p == 11 else 0) + (now % 60) * 50_000
+                        ),
+                        num_fds=10,
+                    )
+                    for p in pids
+                },
+                (),
+            )
+
+        def read(self, pid: int) -> ProcessLimits:
+            return ProcessLimits(cgroup_limit=1 << 30)
+
+    host = LeakyHost()
+    with Journal(tmp_path / "s.sqlite", host="h", interval=5) as store:
+        monitor = Monitor(
+            hostname="h",
+            journal=store,
+            discoverer=host,
+            sampler=host,
+            limits_reader=host,
+            clock=lambda: clock[0],
+        )
+        for _ in range(2 * 720):
+            snapshot = monitor.tick()
+            clock[0] += 5
+        leaking, steady = snapshot.verdicts[("w@h", 11)], snapshot.verdicts[("w@h", 12)]
+        assert leaking.memory.kind == "leak"
+        assert leaking.memory.limit.kind == "cgroup"
+        assert 30 * 3600 < leaking.memory.eta < 60 * 3600  # ~880 MiB to go at 20 MiB/h
+        assert steady.memory.kind == "stable"
+        assert snapshot.verdicts[("w@h", None)].memory.kind == "leak"
+        host.children = [12, 13]  # 11 recycled: its state goes
+        monitor.tick()
+        assert ("w@h", 11) not in monitor.assessment.latest()
+    journaled = [r for r in read_verdicts(tmp_path / "s.sqlite") if r["pid"] == 11]
+    assert journaled[0]["kind"] == "insufficient"
+    assert journaled[-1]["kind"] == "leak"
+    assert journaled[-1]["limit_kind"] == "cgroup"
+    # `leaktui verdict` on the journal knows the limits the processes ran under.
+    result = run_leaktui("verdict", "--json", str(tmp_path / "s.sqlite"))
+    assert result.returncode == 1, result.stderr
+    child = next(v for v in json.loads(result.stdout) if v["pid"] == 11)
+    assert child["limit_kind"] == "cgroup"
+    assert child["eta_seconds"] > 0
