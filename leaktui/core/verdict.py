@@ -24,7 +24,7 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import median
 from typing import Literal
 
@@ -45,7 +45,7 @@ class Thresholds:
     urgent), and the verdict then does not depend on the level."""
     min_span: float = 10 * 60
     """Seconds of samples before any verdict but ``insufficient``."""
-    leak_span: float = 30 * 60
+    leak_span: float = 45 * 60
     """Seconds over which growth must be seen before it is called ``leak``."""
     bin_seconds: float = 60.0
     """Initial width of a floor bin; it doubles as the series grows."""
@@ -332,10 +332,13 @@ def judge(
         older is not None
         and recent is not None
         and older.slope > threshold
-        and recent.slope < 0.5 * older.slope
         and recent.high < older.low
     )
     if decelerating:
+        # What is left after a warm-up may still leak: judge the recent half on its own.
+        after = judge(bins[half:], width, origin, th, limits)
+        if after.kind == "leak":
+            return replace(after, reason=f"{after.reason}, after a warm-up of {_rate(older.slope)}")
         return Verdict(
             "warming",
             f"growth slowing: {_rate(recent.slope)} now, {_rate(older.slope)} earlier",

@@ -5,6 +5,7 @@ for kombu's filesystem:// transport, LEAKAPP_FS the folder the workers and the t
 """
 
 import os
+from collections import OrderedDict
 
 from celery import Celery
 from fsbroker import transport_options
@@ -29,3 +30,32 @@ def hoard(mib: int) -> int:
 @app.task(name="leakapp.noop")
 def noop() -> None:
     """A light task that keeps nothing."""
+
+
+@app.task(name="leakapp.keep_kib")
+def keep_kib(kib: int) -> int:
+    """A smaller global-list leak, for a steady rate: ``kib`` KiB kept per task."""
+    _kept.append(b"\x01" * (kib << 10))
+    return len(_kept)
+
+
+_cache: OrderedDict[int, bytes] = OrderedDict()
+
+
+@app.task(name="leakapp.cached")
+def cached(key: int, kib: int, size: int) -> int:
+    """A bounded LRU cache: grows while it fills, then stays (not a leak)."""
+    if key in _cache:
+        _cache.move_to_end(key)
+    else:
+        _cache[key] = b"\x01" * (kib << 10)
+        if len(_cache) > size:
+            _cache.popitem(last=False)
+    return len(_cache)
+
+
+@app.task(name="leakapp.temporary")
+def temporary(mib: int) -> int:
+    """A big allocation that is freed when the task ends (not a leak)."""
+    data = b"\x01" * (mib << 20)
+    return len(data)

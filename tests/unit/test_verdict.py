@@ -97,6 +97,16 @@ def test_a_warm_up_is_warming_then_stable_once_it_levels_off() -> None:
     assert "levelled off" in tracker.verdict.reason
 
 
+def test_a_leak_left_after_a_warm_up_is_still_a_leak() -> None:
+    def warm_then_leak(h: float) -> float:
+        return warm_up(h) + 20 * MIB * h
+
+    verdict = assess(trace(warm_then_leak, 4))
+    assert verdict.kind == "leak"
+    assert "after a warm-up" in verdict.reason
+    assert verdict.rate == pytest.approx(20 * MIB, rel=0.25)
+
+
 def test_too_little_data_is_insufficient() -> None:
     verdict = assess(trace(leak(50), 0.1))
     assert verdict.kind == "insufficient"

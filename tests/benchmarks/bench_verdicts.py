@@ -1,0 +1,324 @@
+"""Leak verdicts against the usual alert rule, on labelled synthetic and real traces.
+
+    python tests/benchmarks/bench_verdicts.py [--seed 1] [--traces tests/benchmarks/traces]
+
+Synthetic traces come from a seeded generator, sampled every 10 s:
+- not leaks: flat, GC sawtooth, one big spike, a step up that stays (allocator high-water
+  mark), warm-ups that level off, a cache filling to its bound, heavy noise, gaps;
+- leaks: linear, starting late, on top of a warm-up, in stair steps, under heavy noise;
+  0.5 to 50 MiB/h on baselines of 50 MiB to 1 GiB, over 6 to 72 hours.
+Real traces are the CSVs record_traces.py made from real Celery workers (one child each).
+
+The baseline is the rule most people alert on today, the shape of Prometheus
+``deriv``/``predict_linear`` alerts: the least-squares slope over the trailing hour above
+max(2 MiB/h, 0.5 %/h of the level), held for 30 minutes.
+
+Scores: false alarms (a non-leak series called a leak at any moment), recall (a leak series
+called a leak after its onset), and detection delay (onset to first call).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import statistics
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from leaktui.core import csvfile
+from leaktui.core.verdict import LeakTracker
+
+MIB = 1 << 20
+HOUR = 3600.0
+EVERY = 10.0
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass
+class Trace:
+    name: str
+    leak: bool
+    onset: float  # seconds after the start when the leak begins (0 for non-leaks)
+    rate: float  # MiB/h, 0 for non-leaks
+    noisy: bool
+    points: list[tuple[float, float]]
+
+
+# -- the generator ----------------------------------------------------------------------------
+
+
+def _render(
+    shape: Callable[[float], float],
+    hours: float,
+    base: float,
+    rng: random.Random,
+    noise: float,
+    gaps: bool = False,
+) -> list[tuple[float, float]]:
+    period = rng.uniform(120, 600)
+    saw_height = base * rng.uniform(0.01, 0.05)
+    points = []
+    t = 0.0
+    while t < hours * HOUR:
+        if gaps and rng.random() < 0.0005:  # now and then, 5 to 40 minutes missing
+            t += rng.uniform(300, 2400)
+            continue
+        saw = (t % period) / period * saw_height
+        points.append((1.8e9 + t, max(1.0, shape(t / HOUR) + saw + rng.gauss(0, noise))))
+        t += EVERY
+    return points
+
+
+def synthetic(seed: int) -> list[Trace]:
+    rng = random.Random(seed)
+    traces = []
+    bases = [50 * MIB, 200 * MIB, 1024 * MIB]
+    for horizon in (6, 24, 72):
+        for base in bases:
+            for copy in range(2):
+                quiet = base * 0.003 + 0.3 * MIB
+                loud = base * 0.03
+                a, tau, at = (
+                    rng.uniform(0.1, 0.5) * base,
+                    rng.uniform(0.3, 3),
+                    rng.uniform(0.1, 0.8) * horizon,
+                )
+                shapes = {
+                    "flat": (lambda h, b=base: b, quiet, False),
+                    "spike": (
+                        lambda h, b=base, s=at: b + (b * 2 if s < h < s + 0.08 else 0),
+                        quiet,
+                        False,
+                    ),
+                    "step": (lambda h, b=base, s=at, a=a: b + (a if h > s else 0), quiet, False),
+                    "warm-up": (
+                        lambda h, b=base, a=a, tau=tau: b + a * (1 - math.exp(-h / tau)),
+                        quiet,
+                        False,
+                    ),
+                    "cache-fill": (
+                        lambda h, b=base, a=a, tau=tau: b + a * min(1, math.sqrt(h / (3 * tau))),
+                        quiet,
+                        False,
+                    ),
+                    "noisy-flat": (lambda h, b=base: b, loud, False),
+                    "gaps": (lambda h, b=base: b, quiet, True),
+                }
+                for name, (shape, noise, gaps) in shapes.items():
+                    traces.append(
+                        Trace(
+                            f"{name} {base // MIB}MiB {horizon}h #{copy}",
+                            False,
+                            0.0,
+                            0.0,
+                            noise == loud,
+                            _render(shape, horizon, base, rng, noise, gaps),
+                        )
+                    )
+    for rate in (0.5, 1, 2, 5, 10, 20, 50):
+        horizon = 72 if rate <= 1 else 24 if rate <= 5 else 6
+        for base in bases:
+            quiet = base * 0.003 + 0.3 * MIB
+            loud = base * 0.03
+            onset = rng.uniform(0.1, 0.4) * horizon
+            a, tau = rng.uniform(0.1, 0.3) * base, rng.uniform(0.3, 2)
+            r = rate * MIB
+            shapes = {
+                "linear": (lambda h, b=base, r=r: b + r * h, quiet, 0.0),
+                "late": (lambda h, b=base, r=r, o=onset: b + r * max(0.0, h - o), quiet, onset),
+                "warm+leak": (
+                    lambda h, b=base, r=r, a=a, tau=tau: b + a * (1 - math.exp(-h / tau)) + r * h,
+                    quiet,
+                    0.0,
+                ),
+                "stairs": (lambda h, b=base, r=r: b + r * math.floor(h * 4) / 4, quiet, 0.0),
+                "noisy": (lambda h, b=base, r=r: b + r * h, loud, 0.0),
+            }
+            for name, (shape, noise, start) in shapes.items():
+                traces.append(
+                    Trace(
+                        f"{name} {rate}MiB/h on {base // MIB}MiB",
+                        True,
+                        start * HOUR,
+                        rate,
+                        noise == loud,
+                        _render(shape, horizon, base, rng, noise),
+                    )
+                )
+    return traces
+
+
+def real(folder: Path) -> list[Trace]:
+    """One trace per pool child in each recorded CSV; the file name says leak or not."""
+    traces = []
+    for path in sorted(folder.glob("*.csv")):
+        by_pid: dict[int, list[tuple[float, float]]] = {}
+        for row in csvfile.read_csv(path):
+            if row.role == "child":
+                by_pid.setdefault(row.sample.pid, []).append((row.sample.time, row.sample.rss))
+        for pid, points in by_pid.items():
+            traces.append(
+                Trace(
+                    f"real {path.stem} (pid {pid})",
+                    path.stem.startswith("leak"),
+                    0.0,
+                    0.0,
+                    False,
+                    points,
+                )
+            )
+    return traces
+
+
+# -- the two methods ------------------------------------------------------------------------
+
+
+def leaktui_first_leak(points: list[tuple[float, float]]) -> float | None:
+    """Seconds from the first sample to leaktui's first 'leak' verdict, or None."""
+    tracker = LeakTracker()
+    start = points[0][0]
+    for t, value in points:
+        if tracker.add(t, value).kind == "leak":
+            return t - start
+    return None
+
+
+def baseline_first_leak(points: list[tuple[float, float]]) -> float | None:
+    """The usual rule: LSQ slope over the last hour above max(2 MiB/h, 0.5 %/h), for 30 min."""
+    window: deque[tuple[float, float]] = deque()
+    sx = sy = sxx = sxy = 0.0
+    start = points[0][0]
+    above_since = None
+    for t, value in points:
+        x = (t - start) / HOUR
+        window.append((x, value))
+        sx, sy, sxx, sxy = sx + x, sy + value, sxx + x * x, sxy + x * value
+        while window and window[0][0] < x - 1.0:
+            ox, oy = window.popleft()
+            sx, sy, sxx, sxy = sx - ox, sy - oy, sxx - ox * ox, sxy - ox * oy
+        n = len(window)
+        if n < 10 or x - window[0][0] < 0.9:  # needs most of an hour
+            above_since = None
+            continue
+        denominator = n * sxx - sx * sx
+        slope = (n * sxy - sx * sy) / denominator if denominator else 0.0
+        level = sy / n
+        if slope > max(2 * MIB, 0.005 * level):
+            above_since = t if above_since is None else above_since
+            if t - above_since >= 30 * 60:
+                return t - start
+        else:
+            above_since = None
+    return None
+
+
+# -- scoring ----------------------------------------------------------------------------------
+
+
+def score(traces: list[Trace], method: Callable) -> dict:
+    calls = {trace.name: method(trace.points) for trace in traces}
+    non_leaks = [t for t in traces if not t.leak]
+    leaks = [t for t in traces if t.leak]
+    false_alarms = [t.name for t in non_leaks if calls[t.name] is not None]
+
+    def delays(selection: list[Trace]) -> list[float]:
+        return [
+            calls[t.name] - t.onset
+            for t in selection
+            if calls[t.name] is not None and calls[t.name] >= t.onset
+        ]
+
+    def recall(selection: list[Trace]) -> float:
+        return len(delays(selection)) / len(selection) if selection else float("nan")
+
+    big = [t for t in leaks if t.rate >= 2]
+    found = {t.name for t in big if calls[t.name] is not None and calls[t.name] >= t.onset}
+    return {
+        "missed": [t.name for t in big if t.name not in found],
+        "false_alarms": false_alarms,
+        "false_rate": len(false_alarms) / len(non_leaks) if non_leaks else float("nan"),
+        "recall_2": recall(big),
+        "recall_by_rate": {
+            r: recall([t for t in leaks if t.rate == r]) for r in sorted({t.rate for t in leaks})
+        },
+        "delay": statistics.median(delays(big)) if delays(big) else None,
+        "delay_noisy": statistics.median(delays([t for t in big if t.noisy]))
+        if delays([t for t in big if t.noisy])
+        else None,
+        "calls": calls,
+    }
+
+
+def _h(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds / 60:.0f} min"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--traces", type=Path, default=HERE / "traces")
+    args = parser.parse_args()
+    traces = synthetic(args.seed)
+    samples = sum(len(t.points) for t in traces)
+    began = time.process_time()
+    ours = score(traces, leaktui_first_leak)
+    cost = (time.process_time() - began) / samples * 1e6
+    theirs = score(traces, baseline_first_leak)
+    non = sum(not t.leak for t in traces)
+    print(
+        f"{len(traces)} synthetic traces ({non} not leaks, {len(traces) - non} leaks), "
+        f"{samples} samples at {EVERY:g} s, seed {args.seed}\n"
+    )
+    print("| | leaktui | baseline (LSQ 1 h, held 30 min) |\n|---|---|---|")
+    print(
+        f"| false alarms (non-leaks ever called a leak) | {len(ours['false_alarms'])}/{non} "
+        f"| {len(theirs['false_alarms'])}/{non} |"
+    )
+    print(
+        f"| recall, leaks of 2 MiB/h or more | {ours['recall_2']:.0%} | {theirs['recall_2']:.0%} |"
+    )
+    for rate in ours["recall_by_rate"]:
+        print(
+            f"| recall at {rate:g} MiB/h | {ours['recall_by_rate'][rate]:.0%} | "
+            f"{theirs['recall_by_rate'][rate]:.0%} |"
+        )
+    print(f"| median detection delay, ≥ 2 MiB/h | {_h(ours['delay'])} | {_h(theirs['delay'])} |")
+    print(
+        f"| median detection delay, noisy series | {_h(ours['delay_noisy'])} | "
+        f"{_h(theirs['delay_noisy'])} |"
+    )
+    print(f"\nleaktui's cost: {cost:.1f} µs of CPU per sample, amortised")
+    if ours["missed"] or theirs["missed"]:
+        print("\nleaks of 2 MiB/h or more missed, leaktui:", ", ".join(ours["missed"]) or "none")
+        print(
+            "missed, baseline:",
+            ", ".join(theirs["missed"][:12]) or "none",
+            "…" if len(theirs["missed"]) > 12 else "",
+        )
+    if ours["false_alarms"] or theirs["false_alarms"]:
+        print("\nfalse alarms, leaktui:", ", ".join(ours["false_alarms"]) or "none")
+        print(
+            "false alarms, baseline:",
+            ", ".join(theirs["false_alarms"][:12]) or "none",
+            "…" if len(theirs["false_alarms"]) > 12 else "",
+        )
+    recorded = real(args.traces)
+    if recorded:
+        print(f"\n{len(recorded)} real traces from {args.traces}:\n")
+        print(
+            "| trace | leak? | leaktui calls it a leak after | baseline after |\n|---|---|---|---|"
+        )
+        for trace in recorded:
+            print(
+                f"| {trace.name} | {'yes' if trace.leak else 'no'} | "
+                f"{_h(leaktui_first_leak(trace.points))} | "
+                f"{_h(baseline_first_leak(trace.points))} |"
+            )
+
+
+if __name__ == "__main__":
+    main()
