@@ -335,8 +335,10 @@ def judge(
         and recent.high < older.low
     )
     if decelerating:
-        # What is left after a warm-up may still leak: judge the recent half on its own.
-        after = judge(bins[half:], width, origin, th, limits)
+        # What is left after a warm-up may still leak: judge the recent half on its own. The
+        # tail of a curve that has just been seen to bend looks straight for a while, so it
+        # must stay straight for twice as long before it is called a leak.
+        after = judge(bins[half:], width, origin, replace(th, leak_span=2 * th.leak_span), limits)
         if after.kind == "leak":
             return replace(after, reason=f"{after.reason}, after a warm-up of {_rate(older.slope)}")
         return Verdict(
