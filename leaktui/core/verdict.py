@@ -230,9 +230,7 @@ class LeakTracker:
             else:
                 merged.append(_Bin(b.index // 2, b.low, b.high, b.start, b.end, b.tasks))
         self._bins = merged
-        self._width *= 2
-        if self._open is not None:
-            self._open.index //= 2
+        self._width *= 2  # called from _close: there is no open bin to re-index
 
     def _refit(self) -> None:
         found = judge(self._bins, self._width, self._origin or 0.0, self.thresholds, self.limits)
@@ -245,19 +243,8 @@ class LeakTracker:
             self._candidate, self._streak = found.kind, 1
         if self._streak >= self.thresholds.confirm:
             self._verdict, self._candidate, self._streak = found, None, 0
-        else:  # keep the verdict, refresh its figures
-            self._verdict = Verdict(
-                self._verdict.kind,
-                self._verdict.reason,
-                found.rate,
-                found.rate_ci,
-                found.level,
-                found.bytes_per_task,
-                found.limit,
-                found.eta,
-                found.eta_ci,
-                found.since,
-            )
+        else:  # keep the verdict and its reason, refresh its figures
+            self._verdict = replace(found, kind=self._verdict.kind, reason=self._verdict.reason)
 
 
 def assess(
