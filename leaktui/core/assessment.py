@@ -8,6 +8,7 @@ that was known at that moment, and the timeline lists them as they changed.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -69,13 +70,16 @@ class Assessment:
         key = (worker, pid)
         subject = self._subjects.get(key)
         if subject is None:
+            # Spread the series' refits over a bin's width, the same way on every run.
+            phase = zlib.crc32(f"{worker}/{pid}".encode()) / 2**32 * self.thresholds.bin_seconds
             fds = None
             if pid is not None:
-                fds = LeakTracker(
-                    replace(self.thresholds, min_rate=FD_MIN_RATE, min_relative=0.0, unit="fds")
+                fd_thresholds = replace(
+                    self.thresholds, min_rate=FD_MIN_RATE, min_relative=0.0, unit="fds"
                 )
+                fds = LeakTracker(fd_thresholds, phase=phase / 2)
             subject = self._subjects[key] = _Subject(
-                LeakTracker(self.thresholds, self.limits.get(key, ())), fds
+                LeakTracker(self.thresholds, self.limits.get(key, ()), phase=phase), fds
             )
         return subject
 

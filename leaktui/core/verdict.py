@@ -176,6 +176,9 @@ class LeakTracker:
 
     thresholds: Thresholds = field(default_factory=Thresholds)
     limits: Sequence[Limit] = ()
+    phase: float = 0.0
+    """Seconds by which this series' bin edges are shifted. Trackers started together
+    would otherwise all refit on the same tick; a phase per series spreads that work."""
     _origin: float | None = None
     _width: float = 0.0
     _bins: list[_Bin] = field(default_factory=list)
@@ -187,7 +190,8 @@ class LeakTracker:
     def add(self, t: float, value: float, tasks: int | None = None) -> Verdict:
         """Feed one sample (time in seconds, value in bytes); returns the current verdict."""
         if self._origin is None:
-            self._origin, self._width = t, self.thresholds.bin_seconds
+            self._width = self.thresholds.bin_seconds
+            self._origin = t - self.phase % self._width
         index = int((t - self._origin) // self._width)
         current = self._open
         if current is not None and index == current.index:

@@ -1,0 +1,55 @@
+"""Verdicts across many series: refits spread over time, sums per worker, bounded state."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from leaktui.core import verdict
+from leaktui.core.assessment import Assessment
+from leaktui.core.model import Row, Sample
+
+
+def rows_at(t: float, pids: range, rss: int = 100 << 20) -> list[Row]:
+    return [
+        Row(Sample(pid=p, time=t, rss=rss, num_fds=10), f"w{p // 8}@h", "child", "h") for p in pids
+    ]
+
+
+def test_series_started_together_do_not_all_refit_on_the_same_tick(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    refits: Counter[float] = Counter()
+    real = verdict.judge
+    clock = [0.0]
+
+    def counting(*args, **kwargs):
+        refits[clock[0]] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(verdict, "judge", counting)
+    assessment = Assessment()
+    for tick in range(300):  # five minutes at 1 s, 100 processes and their worker sums
+        clock[0] = 1.8e9 + tick
+        list(assessment.feed(rows_at(clock[0], range(100))))
+    per_tick = sorted(refits.values())
+    assert sum(per_tick) > 1000, "every series refits once a minute"
+    assert per_tick[-1] < 40, "no tick pays for all of them at once"
+
+
+def test_a_worker_sum_is_the_sum_of_its_processes_at_each_tick() -> None:
+    assessment = Assessment()
+    for tick in range(3):
+        list(assessment.feed(rows_at(1.8e9 + tick * 60, range(8), rss=10 << 20)))
+    tracker = assessment._subjects[("w0@h", None)].memory
+    tracker.finish()
+    assert {b.low for b in tracker._bins} == {80 << 20}
+
+
+def test_ended_processes_are_forgotten() -> None:
+    assessment = Assessment()
+    list(assessment.feed(rows_at(1.8e9, range(8))))
+    assessment.forget("w0@h", 3)
+    assert ("w0@h", 3) not in assessment.latest()
+    assert ("w0@h", None) in assessment.latest(), "the worker's sum goes on"
