@@ -253,6 +253,15 @@ def score(traces: list[Trace], method: Callable) -> dict:
     }
 
 
+def _listing(what: str, ours: list[str], theirs: list[str]) -> None:
+    """Name the traces each method got wrong (the baseline's, up to 12)."""
+    if ours or theirs:
+        print(f"\n{what}, leaktui:", ", ".join(ours) or "none")
+        print(
+            f"{what}, baseline:", ", ".join(theirs[:12]) or "none", "…" if len(theirs) > 12 else ""
+        )
+
+
 def _h(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds / 60:.0f} min"
 
@@ -292,20 +301,8 @@ def main() -> None:
         f"{_h(theirs['delay_noisy'])} |"
     )
     print(f"\nleaktui's cost: {cost:.1f} µs of CPU per sample, amortised")
-    if ours["missed"] or theirs["missed"]:
-        print("\nleaks of 2 MiB/h or more missed, leaktui:", ", ".join(ours["missed"]) or "none")
-        print(
-            "missed, baseline:",
-            ", ".join(theirs["missed"][:12]) or "none",
-            "…" if len(theirs["missed"]) > 12 else "",
-        )
-    if ours["false_alarms"] or theirs["false_alarms"]:
-        print("\nfalse alarms, leaktui:", ", ".join(ours["false_alarms"]) or "none")
-        print(
-            "false alarms, baseline:",
-            ", ".join(theirs["false_alarms"][:12]) or "none",
-            "…" if len(theirs["false_alarms"]) > 12 else "",
-        )
+    _listing("leaks of 2 MiB/h or more missed", ours["missed"], theirs["missed"])
+    _listing("false alarms", ours["false_alarms"], theirs["false_alarms"])
     recorded = real(args.traces)
     if recorded:
         print(f"\n{len(recorded)} real traces from {args.traces}:\n")
