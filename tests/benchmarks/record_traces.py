@@ -1,10 +1,12 @@
 """Record labelled RSS traces from real Celery workers, for bench_verdicts.py.
 
-    python tests/benchmarks/record_traces.py [--minutes 45] [--out tests/benchmarks/traces]
+    python tests/benchmarks/record_traces.py [--minutes 120] [--out tests/benchmarks/traces]
 
-Starts five prefork workers (-c 1, so one child runs every task) on kombu's filesystem
-broker, each fed one kind of task every 2 s, and records them with leaktui's own Monitor
-every 5 s. Writes one sample CSV per worker, named by its label:
+Starts five prefork workers (-c 1, so one child runs every task) on a private redis-server
+(kombu's filesystem transport as a fallback: it can kill a worker that reads a message
+file while it is being written, celery/kombu#1551), each fed one kind of task every 2 s,
+and records them with leaktui's own Monitor every 5 s. A leak is called after 45 minutes of
+evidence, so record well beyond that. Writes one sample CSV per worker, named by its label:
 
 - leak-list-fast: a global list that is never cleared, 24 KiB per task (~42 MiB/h)
 - leak-list-slow: the same, 2 KiB per task (~3.5 MiB/h)
@@ -18,6 +20,7 @@ Every process it starts is stopped at the end, also on Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import sys
 import tempfile
@@ -27,7 +30,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from harness import filesystem_broker, start_worker, transport_options  # noqa: E402
+from harness import (  # noqa: E402
+    filesystem_broker,
+    find_redis_server,
+    redis_server,
+    start_worker,
+    transport_options,
+)
 
 from leaktui.core import csvfile, journal  # noqa: E402
 from leaktui.core.journal import Journal  # noqa: E402
@@ -45,13 +54,16 @@ WORKLOAD = {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=45)
+    parser.add_argument("--minutes", type=float, default=120)
     parser.add_argument("--out", type=Path, default=HERE / "traces")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
         work = Path(folder)
-        broker = filesystem_broker(work / "broker")
+        if find_redis_server():
+            broker = stack.enter_context(redis_server(work))
+        else:
+            broker = filesystem_broker(work / "broker")
         workers = [
             start_worker(work, broker, ["-c", "1", "-n", f"{label}@%h", "-Q", label])
             for label in WORKLOAD
@@ -63,7 +75,8 @@ def main() -> None:
             from celery import Celery
 
             client = Celery("producer", broker=broker.url)
-            client.conf.broker_transport_options = transport_options(broker.env["LEAKAPP_FS"])
+            if "LEAKAPP_FS" in broker.env:
+                client.conf.broker_transport_options = transport_options(broker.env["LEAKAPP_FS"])
             rng = random.Random(42)
 
             def produce() -> None:
