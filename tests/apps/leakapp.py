@@ -5,6 +5,7 @@ for kombu's filesystem:// transport, LEAKAPP_FS the folder the workers and the t
 """
 
 import os
+import time
 from collections import OrderedDict
 
 from celery import Celery
@@ -59,3 +60,9 @@ def temporary(mib: int) -> int:
     """A big allocation that is freed when the task ends (not a leak)."""
     data = b"\x01" * (mib << 20)
     return len(data)
+
+
+@app.task(name="leakapp.pause")
+def pause(seconds: float) -> None:
+    """A task that takes a while, so that a child recycled after it lives long enough to see."""
+    time.sleep(seconds)

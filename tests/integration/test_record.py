@@ -96,8 +96,10 @@ def test_recycled_children_are_followed_without_error(
             20,
             "two pool children",
         )
+        # Each task lasts a second: a child recycled after a 1 ms task may live for a
+        # fraction of a tick, and no monitor sampling at an interval sees every one of those.
         for _ in range(4):
-            send_task(fs_broker, "leakapp.noop")
+            send_task(fs_broker, "leakapp.pause", 1.0)
 
         def recycled(snapshot) -> bool:
             for w in snapshot.workers:
