@@ -9,7 +9,7 @@ that was known at that moment, and the timeline lists them as they changed.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from leaktui.core.model import ProcessLimits, Role, Row
@@ -120,10 +120,16 @@ class Assessment:
         if subject is not None:
             subject.memory.limits = limits
 
-    def forget(self, worker: str | None, pid: int) -> None:
-        """Drop an ended process's state: a live monitor must not grow with every pid."""
-        self._subjects.pop((worker, pid), None)
-        self.limits.pop((worker, pid), None)
+    def retain(self, pids: Container[int]) -> None:
+        """Keep only the processes in ``pids`` (worker sums stay): a live monitor must not
+        grow with every pid it has ever seen."""
+        for key in [
+            k
+            for k in self._subjects.keys() | self.limits.keys()
+            if k[1] is not None and k[1] not in pids
+        ]:
+            self._subjects.pop(key, None)
+            self.limits.pop(key, None)
 
     def latest(self) -> dict[tuple[str | None, int | None], Assessed]:
         """The verdict each live series has now (without closing its open bin)."""

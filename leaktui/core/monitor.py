@@ -77,7 +77,6 @@ class Monitor:
         self._limits: dict[int, ProcessLimits] = {}
         # pid -> (discovery's info, limits, the two merged): merged again only on a change.
         self._infos: dict[int, tuple[ProcessInfo, ProcessLimits | None, ProcessInfo]] = {}
-        self._limits_of: dict[int, ProcessLimits | None] = {}  # what set_limits last saw
         self._last_discovery: Discovery | None = None
         self._last_system: SystemFacts | None = None
         self._tick = 0
@@ -141,20 +140,12 @@ class Monitor:
         samples: Mapping[int, Sample],
     ) -> tuple[Assessed, ...]:
         """Feed this tick to the verdicts; forget processes that ended; return the changes."""
+        self.assessment.retain(processes)
+        max_memory = {w.name: w.command.max_memory_per_child for w in workers}
         for pid, info in processes.items():
-            if self._limits_of.get(pid) is not info.limits:
-                self._limits_of[pid] = info.limits
-                worker = next(w for w in workers if w.name == info.worker)
-                self.assessment.set_limits(
-                    info.worker,
-                    pid,
-                    limits_for(info.limits, info.role, worker.command.max_memory_per_child),
-                )
-        for pid in self._limits_of.keys() - processes.keys():
-            del self._limits_of[pid]
-        for worker_name, pid in list(self.assessment.latest()):
-            if pid is not None and pid not in processes:
-                self.assessment.forget(worker_name, pid)
+            limits = limits_for(info.limits, info.role, max_memory.get(info.worker))
+            if self.assessment.limits.get((info.worker, pid)) != limits:
+                self.assessment.set_limits(info.worker, pid, limits)
         rows = [
             Row(s, processes[pid].worker, processes[pid].role, self.host)
             for pid, s in samples.items()

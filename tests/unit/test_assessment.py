@@ -50,6 +50,8 @@ def test_a_worker_sum_is_the_sum_of_its_processes_at_each_tick() -> None:
 def test_ended_processes_are_forgotten() -> None:
     assessment = Assessment()
     list(assessment.feed(rows_at(1.8e9, range(8))))
-    assessment.forget("w0@h", 3)
+    assessment.set_limits("w0@h", 9, [])  # limits of a process never sampled go too
+    assessment.retain(set(range(8)) - {3})
+    assert ("w0@h", 9) not in assessment.limits
     assert ("w0@h", 3) not in assessment.latest()
     assert ("w0@h", None) in assessment.latest(), "the worker's sum goes on"
