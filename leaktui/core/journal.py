@@ -20,6 +20,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import asdict
 from pathlib import Path
 
@@ -344,8 +345,7 @@ def _verdict_row(tick: int, a: Assessed) -> tuple:
 
 def read_limits(path: str | os.PathLike[str]) -> dict[tuple[str, int], list[Limit]]:
     """The limits each recorded process ran under, as the verdicts project them."""
-    db = _open_for_reading(path)
-    try:
+    with closing(_open_for_reading(path)) as db:
         out = {}
         for worker, pid, role, limits, max_memory in db.execute(
             "SELECT w.name, p.pid, p.role, p.limits, w.max_memory_per_child "
@@ -353,8 +353,6 @@ def read_limits(path: str | os.PathLike[str]) -> dict[tuple[str, int], list[Limi
         ):
             out[(worker, pid)] = limits_for(_process_limits(limits), role, max_memory)
         return out
-    finally:
-        db.close()
 
 
 def _process_limits(text: str | None) -> ProcessLimits | None:
@@ -367,8 +365,7 @@ def _process_limits(text: str | None) -> ProcessLimits | None:
 
 def read_verdicts(path: str | os.PathLike[str]) -> list[dict]:
     """The verdict changes the live monitor journaled, in order."""
-    db = _open_for_reading(path)
-    try:
+    with closing(_open_for_reading(path)) as db:
         db.row_factory = sqlite3.Row
         return [
             dict(r)
@@ -377,8 +374,6 @@ def read_verdicts(path: str | os.PathLike[str]) -> list[dict]:
                 "ORDER BY v.rowid"
             )
         ]
-    finally:
-        db.close()
 
 
 def _meta_of(db: sqlite3.Connection) -> dict[str, str]:
@@ -442,18 +437,15 @@ def _open_for_reading(path: str | os.PathLike[str]) -> sqlite3.Connection:
 
 
 def read_meta(path: str | os.PathLike[str]) -> dict[str, str]:
-    db = _open_for_reading(path)
-    try:
-        return dict(db.execute("SELECT key, value FROM meta"))
-    finally:
-        db.close()
+    with closing(_open_for_reading(path)) as db:
+        return _meta_of(db)
 
 
 def read_journal(path: str | os.PathLike[str]) -> Iterator[Row]:
     """Every sample in the journal, tick by tick and by pid within a tick."""
     db = _open_for_reading(path)
     try:
-        host = dict(db.execute("SELECT key, value FROM meta")).get("host")
+        host = _meta_of(db).get("host")
         cursor = db.execute(
             "SELECT t.time_ms, w.name, p.pid, p.role, s.rss, s.vms, s.uss, s.swap, s.num_fds, "
             "s.num_threads, s.cpu_tenths, s.tasks "
@@ -486,8 +478,5 @@ def read_journal(path: str | os.PathLike[str]) -> Iterator[Row]:
 
 
 def count_ticks(path: str | os.PathLike[str]) -> int:
-    db = _open_for_reading(path)
-    try:
+    with closing(_open_for_reading(path)) as db:
         return db.execute("SELECT count(*) FROM ticks").fetchone()[0]
-    finally:
-        db.close()
