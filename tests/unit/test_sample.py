@@ -48,6 +48,7 @@ def child():
         assert proc.stdout.readline().strip() == "ok"
 
     proc.ask = ask
+    ask("alloc 0")  # its first answer: Python is running, not a fork still to exec
     try:
         yield proc
     finally:
