@@ -12,7 +12,14 @@ at the post-GC floor, not at RSS itself:
    pulled by spikes; the median of pairwise slopes is not.
 3. The older half against the recent half tells a warm-up that levels off from a leak that
    keeps going; a two-segment fit tells a one-off step from a slope.
-4. A verdict changes only when the new one has held for ``confirm`` refits in a row.
+4. A warm-up's first hour looks straight. So a leak must also stay straight ahead: a
+   quadratic through the floors, with the curvature the data still allow, must keep its
+   slope above the threshold, and above half its slope now, for as long again as the growth
+   has been watched. Slow growth that bends is ``suspect`` or ``warming`` until then.
+5. The recent half, and its recent half, are judged on their own too: a leak that began
+   late is not diluted by the flat hours before it.
+6. A verdict changes only when the new one has held for ``confirm`` refits in a row, and a
+   ``leak`` is undone only by evidence that it stopped (``stable``).
 
 ``LeakTracker`` is fed one sample at a time and refits only when a bin closes; ``assess``
 replays a whole series through a tracker, so the two always agree.
@@ -51,6 +58,13 @@ class Thresholds:
     """Initial width of a floor bin; it doubles as the series grows."""
     max_bins: int = 64
     """Bins kept; the fit costs O(max_bins²) each time a bin closes."""
+    straight_for: float = 1.0
+    """A leak's slope must survive the curvature the floors still allow, carried forward
+    this many times the time since the growth began. A warm-up looks straight at first; one
+    that bends within that horizon stays ``suspect`` or ``warming``, never ``leak``."""
+    keep_slope: float = 0.5
+    """…and at that horizon keep at least this share of its slope now: a curve that would
+    have halved its growth by then is levelling off, however fast it still grows."""
     confirm: int = 3
     """Refits a new verdict must hold before it replaces the current one."""
     unit: str = "bytes"
@@ -241,6 +255,12 @@ class LeakTracker:
         if self._verdict.kind == "insufficient" or found.kind == self._verdict.kind:
             self._verdict, self._candidate, self._streak = found, None, 0
             return
+        if self._verdict.kind == "leak" and found.kind in ("suspect", "warming"):
+            # A proven leak is undone by evidence that it stopped (``stable``), not by a fit
+            # that is unsure again (coarser bins, a noisy hour): keep it, refresh its figures.
+            self._verdict = replace(found, kind="leak", reason=self._verdict.reason)
+            self._candidate, self._streak = None, 0
+            return
         if found.kind == self._candidate:
             self._streak += 1
         else:
@@ -267,9 +287,60 @@ def assess(
 
 
 def judge(
-    bins: Sequence[_Bin], width: float, origin: float, th: Thresholds, limits: Sequence[Limit] = ()
+    bins: Sequence[_Bin],
+    width: float,
+    origin: float,
+    th: Thresholds,
+    limits: Sequence[Limit] = (),
+    horizon: float | None = None,
 ) -> Verdict:
-    """The verdict the bins support on their own (the tracker adds the hysteresis)."""
+    """The verdict the bins support on their own (the tracker adds the hysteresis).
+
+    The whole series is judged first. A leak that began late, or that is left once a
+    warm-up is over, is diluted in it, so the recent half is judged on its own too, and its
+    recent half in turn, as long as each is long enough to call a leak.
+
+    A leak must stay straight for ``horizon`` seconds ahead: ``straight_for`` times the
+    time since the growth began. The tail of a warm-up looks straighter than the whole
+    curve, so a recent half inherits its series' horizon unless the older half was flat,
+    which makes the recent half where the growth began.
+    """
+    if not bins:
+        return INSUFFICIENT
+    if horizon is None:
+        horizon = th.straight_for * (bins[-1].end - bins[0].start)
+    found = _judge_window(bins, width, origin, th, limits, horizon)
+    half = len(bins) // 2
+    if found.kind == "leak" or half < 4 or bins[-1].end - bins[half].start < th.leak_span:
+        return found
+    recent = bins[half:]
+    if _flat(bins[:half], width, th):
+        horizon = th.straight_for * (recent[-1].end - recent[0].start)
+    later = judge(recent, width, origin, th, limits, horizon)
+    if later.kind == "suspect" and found.kind == "stable":
+        return later  # recent growth the whole series dilutes is not "flat"
+    if later.kind != "leak":
+        return found
+    if found.kind == "warming":
+        return replace(later, reason=f"{later.reason}, after a warm-up")
+    return later
+
+
+def _flat(bins: Sequence[_Bin], width: float, th: Thresholds) -> bool:
+    """Whether these floors did not grow: a robust slope below the threshold."""
+    y = [b.low for b in bins]
+    fit = theil_sen([(b.index + 0.5) * width / HOUR for b in bins], y)
+    return fit is not None and fit.slope < max(th.min_rate, th.min_relative * median(y))
+
+
+def _judge_window(
+    bins: Sequence[_Bin],
+    width: float,
+    origin: float,
+    th: Thresholds,
+    limits: Sequence[Limit],
+    horizon: float,
+) -> Verdict:
     if not bins:
         return INSUFFICIENT
     _size, _rate = _formatters(th.unit)
@@ -326,12 +397,6 @@ def judge(
         and recent.high < older.low
     )
     if decelerating:
-        # What is left after a warm-up may still leak: judge the recent half on its own. The
-        # tail of a curve that has just been seen to bend looks straight for a while, so it
-        # must stay straight for twice as long before it is called a leak.
-        after = judge(bins[half:], width, origin, replace(th, leak_span=2 * th.leak_span), limits)
-        if after.kind == "leak":
-            return replace(after, reason=f"{after.reason}, after a warm-up of {_rate(older.slope)}")
         return Verdict(
             "warming",
             f"growth slowing: {_rate(recent.slope)} now, {_rate(older.slope)} earlier",
@@ -344,6 +409,7 @@ def judge(
         and recent is not None
         and recent.low > 0
         and recent.slope > threshold
+        and _bending(x, y, fit, horizon / HOUR) > max(threshold, th.keep_slope * fit.slope)
     ):
         since = bins[0].start
         eta = _eta(level, level + sawtooth, fit, limits)
@@ -370,6 +436,58 @@ def judge(
         f"floor flat at {_size(level)} (sawtooth {_size(sawtooth)}) over {_minutes(span)}",
         **common,
     )
+
+
+def _bending(
+    x: Sequence[float], y: Sequence[float], fit: Fit, horizon: float, z: float = 1.96
+) -> float:
+    """The lowest slope a quadratic through the floors allows ``horizon`` hours after the end.
+
+    A warm-up bends: its slope falls as it goes. A straight line through its first hour
+    cannot see that, so a leak must also keep its slope when the curvature the data still
+    allow is carried forward. Floors far above the line (a spike that filled whole bins) are
+    left out first; the variance is widened for autocorrelated residuals, as in theil_sen.
+    """
+    residuals = [yi - fit.intercept - fit.slope * xi for xi, yi in zip(x, y, strict=True)]
+    centre, spread = median(residuals), 1.4826 * _mad(residuals)
+    keep = [i for i, r in enumerate(residuals) if r - centre <= 6 * spread + 1.0]
+    mid = sum(x[i] for i in keep) / len(keep)
+    u = [x[i] - mid for i in keep]
+    v = [y[i] for i in keep]
+    m = len(u)
+    if m < 8:
+        return -math.inf
+    s1, s2, s3, s4 = (sum(ui**k for ui in u) for k in (1, 2, 3, 4))
+    matrix = [[m, s1, s2], [s1, s2, s3], [s2, s3, s4]]
+    rhs = [
+        sum(v),
+        sum(ui * vi for ui, vi in zip(u, v, strict=True)),
+        sum(ui * ui * vi for ui, vi in zip(u, v, strict=True)),
+    ]
+    inverse = _inverse3(matrix)
+    if inverse is None:
+        return -math.inf
+    c, b, q = (sum(inverse[r][k] * rhs[k] for k in range(3)) for r in range(3))
+    left = [vi - c - b * ui - q * ui * ui for ui, vi in zip(u, v, strict=True)]
+    sigma2 = sum(e * e for e in left) / (m - 3) * _variance_inflation(left)
+    at = max(u) + horizon
+    # slope at `at` is b + 2 q at: its variance from the covariance of (b, q)
+    variance = sigma2 * (inverse[1][1] + 4 * at * inverse[1][2] + 4 * at * at * inverse[2][2])
+    return b + 2 * q * at - z * math.sqrt(max(variance, 0.0))
+
+
+def _inverse3(a: list[list[float]]) -> list[list[float]] | None:
+    """The inverse of a 3x3 matrix, or None when it is singular."""
+    (p, q, r), (s, t, u), (v, w, x) = a
+    cofactors = [
+        [t * x - u * w, -(s * x - u * v), s * w - t * v],
+        [-(q * x - r * w), p * x - r * v, -(p * w - q * v)],
+        [q * u - r * t, -(p * u - r * s), p * t - q * s],
+    ]
+    det = p * cofactors[0][0] + q * cofactors[0][1] + r * cofactors[0][2]
+    if det == 0:
+        return None
+    return [[cofactors[j][i] / det for j in range(3)] for i in range(3)]
 
 
 def _step(x: Sequence[float], y: Sequence[float], threshold: float) -> tuple[float, float] | None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from leaktui.core import csvfile
-from leaktui.core.verdict import LeakTracker
+from leaktui.core.verdict import LeakTracker, Thresholds
 
 MIB = 1 << 20
 HOUR = 3600.0
@@ -108,10 +108,16 @@ def synthetic(seed: int) -> list[Trace]:
                     "noisy-flat": (lambda h, b=base: b, loud, False),
                     "gaps": (lambda h, b=base: b, quiet, True),
                 }
+                detail = {
+                    "spike": f" at {at:.1f} h",
+                    "step": f" +{a / base:.0%} at {at:.1f} h",
+                    "warm-up": f" +{a / base:.0%} τ {tau:.1f} h",
+                    "cache-fill": f" +{a / base:.0%} full at {3 * tau:.1f} h",
+                }
                 for name, (shape, noise, gaps) in shapes.items():
                     traces.append(
                         Trace(
-                            f"{name} {base // MIB}MiB {horizon}h #{copy}",
+                            f"{name} {base // MIB}MiB {horizon}h #{copy}{detail.get(name, '')}",
                             False,
                             0.0,
                             0.0,
@@ -177,9 +183,11 @@ def real(folder: Path) -> list[Trace]:
 # -- the two methods ------------------------------------------------------------------------
 
 
-def leaktui_first_leak(points: list[tuple[float, float]]) -> float | None:
+def leaktui_first_leak(
+    points: list[tuple[float, float]], thresholds: Thresholds | None = None
+) -> float | None:
     """Seconds from the first sample to leaktui's first 'leak' verdict, or None."""
-    tracker = LeakTracker()
+    tracker = LeakTracker(thresholds or Thresholds())
     start = points[0][0]
     for t, value in points:
         if tracker.add(t, value).kind == "leak":
@@ -266,10 +274,34 @@ def _h(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds / 60:.0f} min"
 
 
+def _tradeoff(traces: list[Trace], non: int) -> None:
+    """How far a leak must be seen to stay straight: fewer false alarms against later calls."""
+    print(
+        "\nThe trade-off (straight_for: the horizon, in times the growth seen, over which a "
+        "leak must keep its slope; keep_slope: the share of its slope it must keep):\n"
+    )
+    print(
+        "| straight_for | keep_slope | false alarms | recall ≥ 2 MiB/h | median delay "
+        "| noisy |\n|---|---|---|---|---|---|"
+    )
+    for straight_for, keep_slope in ((0.0, 0.0), (0.5, 0.0), (1.0, 0.0), (1.0, 0.5)):
+        th = Thresholds(straight_for=straight_for, keep_slope=keep_slope)
+        result = score(traces, lambda points, th=th: leaktui_first_leak(points, th))
+        mark = " (default)" if th == Thresholds() else ""
+        print(
+            f"| {straight_for:g}{mark} | {keep_slope:g} | {len(result['false_alarms'])}/{non} "
+            f"| {result['recall_2']:.0%} | {_h(result['delay'])} | {_h(result['delay_noisy'])} |",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--traces", type=Path, default=HERE / "traces")
+    parser.add_argument(
+        "--no-tradeoff", action="store_true", help="skip the table of other thresholds (2 min)"
+    )
     args = parser.parse_args()
     traces = synthetic(args.seed)
     samples = sum(len(t.points) for t in traces)
@@ -303,6 +335,8 @@ def main() -> None:
     print(f"\nleaktui's cost: {cost:.1f} µs of CPU per sample, amortised")
     _listing("leaks of 2 MiB/h or more missed", ours["missed"], theirs["missed"])
     _listing("false alarms", ours["false_alarms"], theirs["false_alarms"])
+    if not args.no_tradeoff:
+        _tradeoff(traces, non)
     recorded = real(args.traces)
     if recorded:
         print(f"\n{len(recorded)} real traces from {args.traces}:\n")

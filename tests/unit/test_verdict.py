@@ -56,9 +56,10 @@ def warm_up(h: float) -> float:
     return 200 * MIB + 80 * MIB * (1 - math.exp(-h / 0.3))
 
 
-@pytest.mark.parametrize(("rate", "hours"), [(10, 1), (2, 2), (50, 1)])
+@pytest.mark.parametrize(("rate", "hours"), [(10, 1.5), (2, 12), (50, 1)])
 def test_a_steady_leak_is_found_with_its_rate(rate: float, hours: float) -> None:
-    verdict = assess(trace(leak(rate), hours))
+    """The closer a leak is to --min-rate (1 MiB/h), the longer it must stay straight."""
+    verdict = assess(trace(leak(rate), hours, every=5))
     assert verdict.kind == "leak"
     low, high = verdict.rate_ci
     assert low <= rate * MIB <= high
@@ -101,10 +102,48 @@ def test_a_leak_left_after_a_warm_up_is_still_a_leak() -> None:
     def warm_then_leak(h: float) -> float:
         return warm_up(h) + 20 * MIB * h
 
-    verdict = assess(trace(warm_then_leak, 4))
+    tracker = LeakTracker()
+    kinds = [tracker.add(t, value).kind for t, value in trace(warm_then_leak, 6, every=10)]
+    verdict = tracker.finish()
     assert verdict.kind == "leak"
+    assert kinds.index("leak") < 3.5 * 360  # within 3.5 h
+    assert "warming" not in kinds[kinds.index("leak") :]  # and no flapping back
     assert "after a warm-up" in verdict.reason
     assert verdict.rate == pytest.approx(20 * MIB, rel=0.25)
+
+
+@pytest.mark.parametrize(
+    ("name", "shape"),
+    [
+        ("warm-up, time constant 2.5 h", lambda h: 200 * MIB + 70 * MIB * (1 - math.exp(-h / 2.5))),
+        ("cache filling for 6 h", lambda h: 200 * MIB + 60 * MIB * min(1.0, math.sqrt(h / 6))),
+    ],
+)
+def test_slow_growth_that_bends_is_never_called_a_leak(name: str, shape: Shape) -> None:
+    """It looks straight for its first hour; a leak must stay straight for as long again."""
+    tracker = LeakTracker()
+    seen = set()
+    for t, value in trace(shape, 16, every=20):
+        seen.add(tracker.add(t, value).kind)
+        assert tracker.verdict.kind != "leak", (name, (t - T0) / 3600)
+    assert "suspect" in seen or "warming" in seen  # the growth was noticed
+    assert tracker.finish().kind == "stable"
+
+
+def test_a_leak_that_starts_late_is_found_within_two_hours_of_its_onset() -> None:
+    """Six flat hours must not dilute it: the recent part is judged on its own."""
+
+    def late(h: float) -> float:
+        return 200 * MIB + 20 * MIB * max(0.0, h - 6)
+
+    tracker = LeakTracker()
+    first = None
+    for t, value in trace(late, 9, every=10):
+        if tracker.add(t, value).kind == "leak" and first is None:
+            first = (t - T0) / 3600
+    assert first is not None
+    assert 6 < first < 8
+    assert tracker.verdict.rate == pytest.approx(20 * MIB, rel=0.25)
 
 
 def test_too_little_data_is_insufficient() -> None:
