@@ -75,6 +75,24 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'leaktui COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"leaktui {__version__}")
+    parser.add_argument(
+        "--interval",
+        type=_positive,
+        default=1.0,
+        metavar="S",
+        help="seconds between samples (default: 1)",
+    )
+    parser.add_argument(
+        "--match",
+        type=_regex,
+        metavar="REGEX",
+        help="only workers whose node name or command line matches",
+    )
+    parser.add_argument(
+        "--session",
+        metavar="PATH",
+        help="the session journal (default: a new file under $XDG_STATE_HOME/leaktui/sessions/)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     ps = commands.add_parser(
@@ -165,12 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
-    handler = {"ps": cmd_ps, "record": cmd_record, "export": cmd_export, "verdict": cmd_verdict}[
-        args.command
-    ]
+    handler = {
+        None: cmd_monitor,
+        "ps": cmd_ps,
+        "record": cmd_record,
+        "export": cmd_export,
+        "verdict": cmd_verdict,
+    }[args.command]
     try:
         return handler(args)
     except BadInput as exc:
@@ -181,6 +200,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+# -- the live monitor ------------------------------------------------------------------------
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    """Open the monitor on this host's workers; every tick is journaled as it is taken."""
+    from leaktui.core import journal
+    from leaktui.core.monitor import Monitor
+    from leaktui.tui.app import LeakTuiApp
+    from leaktui.tui.source import LiveSource
+
+    host = socket.gethostname()
+    session = Path(args.session) if args.session else journal.new_session_path(host)
+    with journal.Journal(session, host=host, interval=args.interval) as store:
+        monitor = Monitor(journal=store, hostname=host, match=args.match)
+        LeakTuiApp(LiveSource(monitor, args.interval), match=args.match).run()
+    _say(f"session journal: {session} ('leaktui export {session} -o FILE.csv' writes a CSV)")
+    return 0
 
 
 # -- ps --------------------------------------------------------------------------------------

@@ -57,3 +57,54 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     return "\n".join(lines)
+
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def spark(values: list[float], width: int) -> str:
+    """The last ``width`` values as a one-line sparkline, scaled between their min and max.
+
+    Flat series draw a flat line, not noise blown up to full height: the scale never spans
+    less than 1% of the level.
+    """
+    values = values[-width:]
+    if not values:
+        return " " * width
+    low, high = min(values), max(values)
+    span = max(high - low, abs(high) * 0.01, 1e-9)
+    top = len(_BARS) - 1
+    line = "".join(_BARS[min(top, int((v - low) / span * top + 0.5))] for v in values)
+    return line.rjust(width)
+
+
+def verdict_badge(kind: str, rate: float | None, eta: float | None) -> str:
+    """``LEAK +38.0 MiB/h · limit in ~5h 00m``, ``warming``, ``stable``: what a cell shows."""
+    if kind == "leak":
+        text = "LEAK" if rate is None else f"LEAK {rate_text(rate)}"
+        return text if eta is None else f"{text} · limit in ~{eta_short(eta)}"
+    if kind == "suspect" and rate is not None:
+        return f"suspect {rate_text(rate)}"
+    if kind == "insufficient":
+        return "measuring…"
+    return kind
+
+
+def rate_text(bytes_per_hour: float) -> str:
+    """A rate short enough for a table cell: ``+38 MiB/h``, ``+512 KiB/h``."""
+    value, unit = abs(bytes_per_hour), "B"
+    for unit in _UNITS:
+        if value < 1024 or unit == _UNITS[-1]:
+            break
+        value /= 1024
+    digits = 0 if value >= 10 or unit == "B" else 1
+    return f"{'+' if bytes_per_hour >= 0 else '-'}{value:.{digits}f} {unit}/h"
+
+
+def eta_short(seconds: float) -> str:
+    """A rough time for a badge: ``5h``, ``40m``, ``3d``."""
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:.0f}d"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.0f}h"
+    return f"{max(1, round(seconds / 60))}m"

@@ -1,0 +1,1 @@
+"""The Textual monitor: screens, widgets and the messages that feed them Snapshots."""

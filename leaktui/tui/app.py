@@ -1,0 +1,111 @@
+"""The monitor app: receives Snapshots as messages and fans them out through reactives.
+
+The sampling thread never touches the UI: it posts SnapshotReady (which coalesces when the
+UI is behind) and the app sets ``snapshot``; screens follow it with ``watch``. Pausing
+freezes the display only: sampling, the journal and the trends go on, and resuming shows
+the newest snapshot at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from textual import on
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from leaktui.core.model import Snapshot
+from leaktui.core.trends import Trends
+from leaktui.tui.messages import SamplingFailed, SnapshotReady
+from leaktui.tui.screens.help import HelpScreen
+from leaktui.tui.screens.main import MainScreen
+from leaktui.tui.source import SnapshotSource
+
+
+class LeakTuiApp(App[None]):
+    """leaktui's live monitor of one host's Celery workers."""
+
+    TITLE = "leaktui"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("space", "pause", "Pause", id="pause"),
+        Binding("p", "pause", "Pause", show=False, id="pause-p"),
+    ]
+
+    snapshot: reactive[Snapshot | None] = reactive(None, always_update=False)
+    paused: reactive[bool] = reactive(False)
+    error: reactive[str | None] = reactive(None)
+
+    def __init__(self, source: SnapshotSource, match: str | None = None) -> None:
+        super().__init__()
+        self.source = source
+        self.interval = source.interval
+        self.match = match
+        self.trends = Trends()
+        self.latest: Snapshot | None = None
+        self.unreadable = 0
+
+    def on_mount(self) -> None:
+        self.push_screen(MainScreen())
+        self.source.start(
+            lambda s: self.post_message(SnapshotReady(s)),
+            lambda e: self.post_message(SamplingFailed(e)),
+        )
+
+    def on_unmount(self) -> None:
+        self.source.stop()
+
+    @on(SnapshotReady)
+    def _snapshot_ready(self, message: SnapshotReady) -> None:
+        snapshot = message.snapshot
+        self.trends.observe(snapshot)
+        self.latest = snapshot
+        monitor = getattr(self.source, "monitor", None)
+        self.unreadable = monitor.last_unreadable if monitor is not None else 0
+        self.error = snapshot.errors[0] if snapshot.errors else None
+        if not self.paused:
+            self.snapshot = snapshot
+
+    @on(SamplingFailed)
+    def _sampling_failed(self, message: SamplingFailed) -> None:
+        self.error = f"sampling failed: {message.error}"
+
+    def action_pause(self) -> None:
+        """Freeze the display (sampling and the journal go on); again to resume."""
+        self.paused = not self.paused
+        if not self.paused and self.latest is not None:
+            self.snapshot = self.latest
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        keys = [
+            (b.key_display or self.get_key_display(b), b.description)
+            for b in self._documented(self.screen)
+        ]
+        self.push_screen(HelpScreen(keys))
+
+    def _documented(self, screen: Screen) -> Iterable[Binding]:
+        """The bindings in force on ``screen`` that have a description, once each."""
+        seen = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if binding.description and binding.action not in seen:
+                seen.add(binding.action)
+                yield binding
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every key's action in the command palette too: the mouse or keys, never needed."""
+        yield from super().get_system_commands(screen)
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if binding.description and binding.id:
+                yield SystemCommand(
+                    binding.description,
+                    f"key: {binding.key_display or binding.key}",
+                    lambda node=active.node, action=binding.action: self.run_action(action, node),
+                )

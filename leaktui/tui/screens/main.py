@@ -1,0 +1,145 @@
+"""The main screen: every worker with its trend and verdict, and the system panel."""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from leaktui.core.model import Snapshot, Worker
+from leaktui.report import no_workers_help
+from leaktui.tui.widgets.status import StatusLine
+from leaktui.tui.widgets.system_panel import SystemPanel
+from leaktui.tui.widgets.worker_table import WorkerTable
+
+#: Below this width the system panel goes under the table instead of beside it.
+NARROW = 140
+
+
+class MainScreen(Screen):
+    """Follows the app's ``snapshot``; owns the sort order and the filter."""
+
+    CSS_PATH = "main.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False, id="down"),
+        Binding("k", "cursor_up", "Up", show=False, id="up"),
+        Binding("m", "sort('rss')", "Sort RSS", id="sort-rss"),
+        Binding("r", "sort('growth')", "Sort growth", id="sort-growth"),
+        Binding("n", "sort('name')", "Sort name", id="sort-name"),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sort = "rss"
+        self.pattern: re.Pattern[str] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="status")
+        with Horizontal(id="body"):
+            yield WorkerTable(id="workers")
+            yield SystemPanel(id="system")
+        yield Static(id="empty")
+        yield Input(placeholder="filter workers (regex), Enter to keep, Esc to clear", id="filter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        self.watch(self.app, "snapshot", self._follow, init=True)
+        self.watch(self.app, "paused", lambda _: self._status(), init=False)
+        self.watch(self.app, "error", lambda _: self._status(), init=False)
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width < NARROW, "narrow")
+
+    # -- following the snapshots -------------------------------------------------------------
+
+    def _follow(self, snapshot: Snapshot | None) -> None:
+        self._status()
+        if snapshot is None:
+            return
+        empty = self.query_one("#empty", Static)
+        body = self.query_one("#body")
+        if not snapshot.workers:
+            empty.update(
+                no_workers_help(snapshot.host, self.app.unreadable, self.app.match)  # type: ignore[attr-defined]
+            )
+        empty.display = not snapshot.workers
+        body.display = bool(snapshot.workers)
+        table = self.query_one(WorkerTable)
+        visible = {w.name for w in snapshot.workers if self._shown(w)}
+        table.show(snapshot, self.app.trends, self.sort, visible)  # type: ignore[attr-defined]
+        self._panel()
+
+    def _shown(self, worker: Worker) -> bool:
+        return self.pattern is None or self.pattern.search(worker.name) is not None
+
+    def _status(self) -> None:
+        app = self.app
+        self.query_one(StatusLine).show(
+            app.snapshot,  # type: ignore[attr-defined]
+            app.interval,  # type: ignore[attr-defined]
+            app.paused,  # type: ignore[attr-defined]
+            app.error,  # type: ignore[attr-defined]
+        )
+
+    def _panel(self) -> None:
+        snapshot: Snapshot | None = self.app.snapshot  # type: ignore[attr-defined]
+        selected = self.query_one(WorkerTable).selected
+        worker = None
+        if snapshot is not None:
+            worker = next((w for w in snapshot.workers if w.name == selected), None)
+        self.query_one(SystemPanel).show(snapshot, worker)
+
+    @on(WorkerTable.RowHighlighted)
+    def _selection_moved(self) -> None:
+        self._panel()
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def action_cursor_down(self) -> None:
+        self.query_one(WorkerTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one(WorkerTable).action_cursor_up()
+
+    def action_sort(self, by: str) -> None:
+        """Sort by RSS (largest first), growth rate (fastest first) or name."""
+        self.sort = by
+        self._follow(self.app.snapshot)  # type: ignore[attr-defined]
+        self.notify(f"sorted by {by}", timeout=1.5)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        self.pattern = None
+        self.query_one(WorkerTable).focus()
+        self._follow(self.app.snapshot)  # type: ignore[attr-defined]
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        try:
+            self.pattern = re.compile(event.value, re.IGNORECASE) if event.value else None
+        except re.error:
+            return  # half-typed; keep the last pattern that compiled
+        self._follow(self.app.snapshot)  # type: ignore[attr-defined]
+
+    @on(Input.Submitted, "#filter")
+    def _filter_kept(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = bool(box.value)
+        self.query_one(WorkerTable).focus()

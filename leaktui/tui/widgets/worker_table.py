@@ -1,0 +1,135 @@
+"""The worker table: one row per worker, updated by difference, never rebuilt.
+
+Rows are keyed by worker name. Each tick only the cells whose text changed are updated,
+rows of workers that left are removed and new ones added, and the rows are re-sorted only
+when their order changed: 100 workers stay cheap at one tick a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from leaktui import fmt
+from leaktui.core.model import Snapshot, Worker
+from leaktui.core.trends import Trends
+from leaktui.core.verdict import Verdict
+
+SPARK_WIDTH = 16
+
+#: How each verdict looks in a cell. Words carry the meaning; colour only helps.
+VERDICT_STYLE = {
+    "leak": "bold white on dark_red",
+    "suspect": "bold yellow",
+    "warming": "cyan",
+    "stable": "green",
+    "insufficient": "dim",
+}
+
+#: Most important first: at 80 columns the verdict must be on screen, the pool may scroll.
+COLUMNS = (
+    ("worker", "Worker"),
+    ("rss", "RSS"),
+    ("verdict", "Verdict"),
+    ("trend", "RSS trend"),
+    ("pool", "Pool"),
+)
+
+SORTS: dict[str, Callable[[Snapshot, Worker, Trends], object]] = {
+    "rss": lambda s, w, t: -_rss(s, w),
+    "growth": lambda s, w, t: -(_verdict(s, w).rate or 0.0) if _verdict(s, w) else 0.0,
+    "name": lambda s, w, t: w.name,
+}
+
+
+def _rss(snapshot: Snapshot, worker: Worker) -> int:
+    return sum(snapshot.samples[p].rss for p in worker.pids if p in snapshot.samples)
+
+
+def _verdict(snapshot: Snapshot, worker: Worker) -> Verdict | None:
+    assessed = snapshot.verdicts.get((worker.name, None))
+    return assessed.memory if assessed else None
+
+
+def verdict_cell(verdict: Verdict | None, fd_leak: bool = False) -> Text:
+    """The coloured badge: ``LEAK +38 MiB/h · limit in ~5h 00m``, ``warming``, ``stable``."""
+    if verdict is None:
+        return Text("measuring…", style=VERDICT_STYLE["insufficient"])
+    text = Text(
+        f" {fmt.verdict_badge(verdict.kind, verdict.rate, verdict.eta)} ",
+        style=VERDICT_STYLE.get(verdict.kind, ""),
+    )
+    if fd_leak:
+        text.append(" FD LEAK ", style="bold white on dark_magenta")
+    return text
+
+
+class WorkerTable(DataTable):
+    """Workers, their RSS sparkline and verdict; the cursor row is the selected worker."""
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+        self._cells: dict[str, dict[str, object]] = {}
+        self._order: list[str] = []
+
+    @property
+    def selected(self) -> str | None:
+        """The worker under the cursor, if any."""
+        if not self.row_count:
+            return None
+        return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+
+    def show(self, snapshot: Snapshot, trends: Trends, sort: str, visible: set[str]) -> None:
+        """Bring the rows in line with this snapshot: add, remove, update changed cells."""
+        workers = [w for w in snapshot.workers if w.name in visible]
+        wanted = {w.name for w in workers}
+        for name in [n for n in self._cells if n not in wanted]:
+            self.remove_row(name)
+            del self._cells[name]
+        for worker in workers:
+            cells = self._row(snapshot, worker, trends)
+            old = self._cells.get(worker.name)
+            if old is None:
+                self.add_row(*cells.values(), key=worker.name)
+            else:
+                for key, value in cells.items():
+                    if old[key] != value:
+                        self.update_cell(worker.name, key, value)
+            self._cells[worker.name] = cells
+        rank = SORTS[sort]
+        order = [w.name for w in sorted(workers, key=lambda w: (rank(snapshot, w, trends), w.name))]
+        if order != self._order:
+            position = {name: i for i, name in enumerate(order)}
+            selected = self.selected
+            # The sort key sees cells, not row keys: map each name cell back to its worker.
+            by_label = {str(cells["worker"]): name for name, cells in self._cells.items()}
+            self.sort("worker", key=lambda cell: position[by_label[str(cell)]])
+            self._order = order
+            if selected in position:
+                self.move_cursor(row=position[selected])
+
+    def _row(self, snapshot: Snapshot, worker: Worker, trends: Trends) -> dict[str, object]:
+        fd_leak = any(
+            (a := snapshot.verdicts.get((worker.name, pid))) is not None
+            and a.fds is not None
+            and a.fds.kind == "leak"
+            for pid in worker.pids
+        )
+        values = trends.overview(trends.workers.get(worker.name), SPARK_WIDTH)
+        name = Text(worker.name)
+        if not all(
+            (info := snapshot.processes.get(p)) is None or info.readable for p in worker.pids
+        ):
+            name.append(" (other user)", style="dim")
+        return {
+            "worker": name,
+            "rss": Text(fmt.size(_rss(snapshot, worker)), justify="right"),
+            "verdict": verdict_cell(_verdict(snapshot, worker), fd_leak),
+            "trend": Text(fmt.spark(values, SPARK_WIDTH), style="cyan"),
+            "pool": f"{worker.pool} ×{len(worker.pids)}",
+        }

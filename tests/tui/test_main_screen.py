@@ -1,0 +1,195 @@
+"""The main screen, driven by keys, fed synthetic Snapshots (the UI is what is under test)."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable, Static
+from tui_fakes import LEAK, MIB, STABLE, WARMING, FakeSource, snapshot, text_of, worker
+
+from leaktui.tui.app import LeakTuiApp
+from leaktui.tui.widgets.status import StatusLine
+from leaktui.tui.widgets.system_panel import SystemPanel
+
+BIG = worker("big@linode-1", 100, children=3)
+SMALL = worker("small@linode-1", 200, children=1, pool="threads")
+LRU = worker("lru@linode-1", 300, children=2)
+
+
+def fleet(tick: int, big_rss: int = 150 * MIB) -> object:
+    return snapshot(
+        tick, [(BIG, big_rss, LEAK), (SMALL, 40 * MIB, STABLE), (LRU, 90 * MIB, WARMING)]
+    )
+
+
+def cell_text(table: DataTable, row: str, column: str) -> str:
+    return str(table.get_cell(row, column))
+
+
+async def feed(pilot, source: FakeSource, *snapshots) -> None:
+    for s in snapshots:
+        source.push(s)
+        await pilot.pause()
+
+
+@pytest.mark.timeout(30)
+async def test_workers_show_their_rss_and_a_verdict_badge() -> None:
+    source = FakeSource()
+    app = LeakTuiApp(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await feed(pilot, source, fleet(1))
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 3
+        assert cell_text(table, BIG.name, "verdict").strip() == "LEAK +38 MiB/h · limit in ~6h"
+        assert cell_text(table, SMALL.name, "verdict").strip() == "stable"
+        assert cell_text(table, LRU.name, "verdict").strip() == "warming"
+        assert cell_text(table, BIG.name, "rss") == "600.0 MiB"  # 4 processes of 150 MiB
+        assert cell_text(table, SMALL.name, "pool") == "threads ×2"
+        status = text_of(app.screen.query_one(StatusLine))
+        assert "linode-1 · 3 workers · 9 processes · every 1 s" in status
+
+
+@pytest.mark.timeout(30)
+async def test_the_sparkline_follows_the_rss() -> None:
+    source = FakeSource()
+    app = LeakTuiApp(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await feed(pilot, source, *(fleet(i, (100 + 10 * i) * MIB) for i in range(1, 9)))
+        spark = cell_text(app.screen.query_one(DataTable), BIG.name, "trend").strip()
+        assert spark == "▁▂▃▄▅▆▇█"  # rising, one bar per tick
+
+
+@pytest.mark.timeout(30)
+async def test_rows_update_in_place_and_follow_workers_that_come_and_go() -> None:
+    source = FakeSource()
+    app = LeakTuiApp(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await feed(pilot, source, fleet(1))
+        table = app.screen.query_one(DataTable)
+        await feed(pilot, source, snapshot(2, [(BIG, 150 * MIB, LEAK), (SMALL, 80 * MIB, STABLE)]))
+        assert table.row_count == 2
+        assert cell_text(table, SMALL.name, "rss") == "160.0 MiB"
+        await feed(pilot, source, fleet(3))
+        assert table.row_count == 3
+
+
+@pytest.mark.timeout(30)
+async def test_sort_keys_reorder_the_rows() -> None:
+    source = FakeSource()
+    app = LeakTuiApp(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await feed(pilot, source, fleet(1))
+        table = app.screen.query_one(DataTable)
+
+        def order() -> list[str]:
+            return [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(3)]
+
+        assert order() == [BIG.name, LRU.name, SMALL.name]  # by RSS, the default
+        await pilot.press("n")
+        assert order() == sorted(order())
+        await pilot.press("r")
+        assert order() == [BIG.name, LRU.name, SMALL.name]  # 38 MiB/h, 2 MiB/h, 0
+
+
+@pytest.mark.timeout(30)
+async def test_pause_freezes_the_display_and_resume_shows_the_newest() -> None:
+    source = FakeSource()
+    app = LeakTuiApp(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await feed(pilot, source, fleet(1))
+        table = app.screen.query_one(DataTable)
+        await pilot.press("space")
+        assert "PAUSED" in text_of(app.screen.query_one(StatusLine))
+        await feed(pilot, source, fleet(2, 300 * MIB))
+        assert cell_text(table, BIG.name, "rss") == "600.0 MiB"  # frozen
+        await pilot.press("p")
+        assert "PAUSED" not in text_of(app.screen.query_one(StatusLine))
+        assert cell_text(table, BIG.name, "rss") == "1.2 GiB"
+
+
+@pytest.mark.timeout(30)
+async def test_j_and_k_move_the_selection_and_the_panel_follows() -> None:
+    source = FakeSource()
+    app = LeakTuiApp(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await feed(pilot, source, fleet(1))
+        panel = app.screen.query_one(SystemPanel)
+        assert BIG.name in text_of(panel)
+        await pilot.press("j")
+        assert LRU.name in text_of(panel)
+        await pilot.press("k")
+        assert BIG.name in text_of(panel)
+
+
+@pytest.mark.timeout(30)
+async def test_the_filter_keeps_matching_workers_and_escape_clears_it() -> None:
+    source = FakeSource()
+    app = LeakTuiApp(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await feed(pilot, source, fleet(1))
+        table = app.screen.query_one(DataTable)
+        await pilot.press("slash", "s", "m", "a")
+        assert table.row_count == 1
+        await pilot.press("enter")
+        await feed(pilot, source, fleet(2))
+        assert table.row_count == 1  # kept across ticks
+        await pilot.press("escape")
+        assert table.row_count == 3
+
+
+@pytest.mark.timeout(30)
+async def test_no_workers_says_why_instead_of_an_empty_table() -> None:
+    source = FakeSource()
+    app = LeakTuiApp(source)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await feed(pilot, source, snapshot(1, []))
+        text = text_of(app.screen.query_one("#empty", Static))
+        assert "found no Celery worker on linode-1" in text
+        assert not app.screen.query_one("#body").display
+
+
+@pytest.mark.timeout(30)
+async def test_help_lists_the_keys_and_closes_with_escape() -> None:
+    source = FakeSource()
+    app = LeakTuiApp(source)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        assert app.screen.__class__.__name__ == "HelpScreen"
+        keys = dict(app.screen.keys)
+        assert keys["m"] == "Sort RSS"
+        assert keys["/"] == "Filter"
+        await pilot.press("escape")
+        assert app.screen.__class__.__name__ == "MainScreen"
+
+
+@pytest.mark.timeout(30)
+async def test_a_sampling_error_is_shown_not_fatal() -> None:
+    source = FakeSource()
+    app = LeakTuiApp(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        source.fail("JournalError: disk full")
+        await pilot.pause()
+        assert "disk full" in text_of(app.screen.query_one(StatusLine))
+        await feed(pilot, source, fleet(1))
+        assert app.screen.query_one(DataTable).row_count == 3
+
+
+@pytest.mark.timeout(30)
+async def test_quitting_stops_the_source() -> None:
+    source = FakeSource()
+    app = LeakTuiApp(source)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+    assert source.stopped
+
+
+@pytest.mark.timeout(30)
+async def test_the_panel_shows_the_selected_workers_limits_and_flags_the_near_ones() -> None:
+    source = FakeSource()
+    app = LeakTuiApp(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await feed(pilot, source, snapshot(1, [(BIG, 150 * MIB, LEAK)], nofile=100, fds=90))
+        panel = " ".join(text_of(app.screen.query_one(SystemPanel)).split())
+        assert "RAM 3.0 GiB / 4.0 GiB (75%)" in panel
+        assert "open files 90 / 100 (90%)" in panel
+        assert "cgroup 600.0 MiB / 2.0 GiB (29%)" in panel
+        assert "no --max-memory-per-child" in panel

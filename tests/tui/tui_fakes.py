@@ -1,0 +1,120 @@
+"""Synthetic Snapshots and a source that delivers them when a test says so.
+
+UI tests are about what the screen shows, not about /proc: they feed hand-made Snapshots
+through the same message the sampling thread posts.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from types import MappingProxyType
+
+from rich.console import Console
+from textual.widgets import Static
+
+from leaktui.core.assessment import Assessed
+from leaktui.core.model import (
+    ProcessInfo,
+    ProcessLimits,
+    RLimit,
+    Sample,
+    Snapshot,
+    SystemFacts,
+    Worker,
+    WorkerCommand,
+)
+from leaktui.core.verdict import Limit, Verdict
+
+MIB = 1 << 20
+T0 = 1_800_000_000.0
+
+
+class FakeSource:
+    """A SnapshotSource whose ticks are the test's ``push`` calls."""
+
+    interval = 1.0
+
+    def __init__(self) -> None:
+        self.deliver: Callable[[Snapshot], None] | None = None
+        self.fail: Callable[[str], None] | None = None
+        self.stopped = False
+
+    def start(self, deliver: Callable[[Snapshot], None], fail: Callable[[str], None]) -> None:
+        self.deliver, self.fail = deliver, fail
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    def push(self, snapshot: Snapshot) -> None:
+        assert self.deliver is not None, "the app has not started its source"
+        self.deliver(snapshot)
+
+
+def worker(
+    name: str,
+    main_pid: int,
+    children: int = 2,
+    pool: str = "prefork",
+    max_memory_per_child: int | None = None,
+) -> Worker:
+    command = WorkerCommand(
+        node=name, app="proj", pool=pool, max_memory_per_child=max_memory_per_child
+    )
+    kids = tuple(range(main_pid + 1, main_pid + 1 + children))
+    return Worker(name, name, command, main_pid, kids, cmdline=f"celery -A proj worker -n {name}")
+
+
+LEAK = Verdict(
+    "leak",
+    "floor rose 41.0 MiB in 1 h 05 min (+38.0 MiB/h), steady since 10:04 UTC",
+    rate=38 * MIB,
+    rate_ci=(35 * MIB, 41 * MIB),
+    level=300 * MIB,
+    limit=Limit(512 * MIB, "cgroup"),
+    eta=5.5 * 3600,
+    eta_ci=(5 * 3600, 6 * 3600),
+)
+STABLE = Verdict("stable", "floor flat at 80.0 MiB (sawtooth 2.0 MiB) over 1 h 00 min", rate=0.0)
+WARMING = Verdict("warming", "growth slowing: +2.0 MiB/h now, +20.0 MiB/h earlier", rate=2 * MIB)
+
+
+def snapshot(
+    tick: int,
+    workers: list[tuple[Worker, int, Verdict | None]],
+    *,
+    host: str = "linode-1",
+    nofile: int = 1024,
+    fds: int = 20,
+    errors: tuple[str, ...] = (),
+) -> Snapshot:
+    """One tick: each (worker, RSS per process in bytes, the worker's verdict)."""
+    now = T0 + tick
+    processes, samples, verdicts = {}, {}, {}
+    limits = ProcessLimits(nofile=RLimit(nofile, 4096), cgroup_limit=2048 * MIB)
+    for w, rss, verdict in workers:
+        for pid in w.pids:
+            role = "main" if pid == w.main_pid else "child"
+            processes[pid] = ProcessInfo(pid, role, w.name, T0 - 100, "celery", True, limits)
+            samples[pid] = Sample(pid, now, rss, vms=rss * 3, swap=0, num_fds=fds, num_threads=3)
+        if verdict is not None:
+            verdicts[(w.name, None)] = Assessed(w.name, None, now, verdict)
+    return Snapshot(
+        tick=tick,
+        time=now,
+        host=host,
+        workers=tuple(w for w, _, _ in workers),
+        processes=MappingProxyType(processes),
+        samples=MappingProxyType(samples),
+        system=SystemFacts(now, 4096 * MIB, 1024 * MIB, 1024 * MIB, 256 * MIB, 0.0, 0.0),
+        errors=errors,
+        verdicts=MappingProxyType(verdicts),
+    )
+
+
+def text_of(widget: Static, width: int = 200) -> str:
+    """What a Static shows, as plain text (its content may be a Rich table)."""
+    console = Console(width=width, file=io.StringIO(), color_system=None)
+    with console.capture() as capture:
+        console.print(widget.content)
+    return capture.get()
