@@ -78,6 +78,10 @@ class Series:
         """Older points as bins, oldest first (a partly filled last bin included)."""
         return (*self._bins, self._pending) if self._pending else tuple(self._bins)
 
+    def points(self) -> list[tuple[float, float]]:
+        """The whole series, oldest first: each bin as (its start, its mean), then recent."""
+        return [(b.start, b.mean) for b in self.bins()] + list(self._recent)
+
     def __len__(self) -> int:
         """Slots in use: bounded by recent + max_bins + 1 however many points went in."""
         return len(self._recent) + len(self._bins) + (self._pending is not None)

@@ -51,7 +51,7 @@ class Trends:
         """
         if series is None:
             return []
-        points = [(b.start, b.mean) for b in series.bins()] + list(series.recent())
+        points = series.points()
         if len(points) <= width:
             return [value for _, value in points]
         first, last = points[0][0], points[-1][0]

@@ -193,3 +193,18 @@ async def test_the_panel_shows_the_selected_workers_limits_and_flags_the_near_on
         assert "open files 90 / 100 (90%)" in panel
         assert "cgroup 600.0 MiB / 2.0 GiB (29%)" in panel
         assert "no --max-memory-per-child" in panel
+
+
+@pytest.mark.timeout(30)
+async def test_enter_opens_the_worker_and_escape_comes_back() -> None:
+    source = FakeSource()
+    app = LeakTuiApp(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await feed(pilot, source, fleet(1))
+        await pilot.press("enter")
+        assert app.screen.__class__.__name__ == "WorkerScreen"
+        processes = app.screen.query_one(DataTable)
+        assert processes.row_count == 4  # main and three children
+        assert str(processes.get_cell("100", "role")) == "main"
+        await pilot.press("escape")
+        assert app.screen.__class__.__name__ == "MainScreen"

@@ -87,9 +87,12 @@ def snapshot(
     nofile: int = 1024,
     fds: int = 20,
     errors: tuple[str, ...] = (),
+    every: float = 1.0,
+    per_process: Callable[[Worker, int], Verdict | None] | None = None,
 ) -> Snapshot:
-    """One tick: each (worker, RSS per process in bytes, the worker's verdict)."""
-    now = T0 + tick
+    """One tick, ``every`` seconds after the last: each (worker, RSS per process in bytes,
+    the worker's verdict); ``per_process(worker, pid)`` gives each process's verdict."""
+    now = T0 + tick * every
     processes, samples, verdicts = {}, {}, {}
     limits = ProcessLimits(nofile=RLimit(nofile, 4096), cgroup_limit=2048 * MIB)
     for w, rss, verdict in workers:
@@ -97,6 +100,9 @@ def snapshot(
             role = "main" if pid == w.main_pid else "child"
             processes[pid] = ProcessInfo(pid, role, w.name, T0 - 100, "celery", True, limits)
             samples[pid] = Sample(pid, now, rss, vms=rss * 3, swap=0, num_fds=fds, num_threads=3)
+            mine = per_process(w, pid) if per_process is not None else None
+            if mine is not None:
+                verdicts[(w.name, pid)] = Assessed(w.name, pid, now, mine)
         if verdict is not None:
             verdicts[(w.name, None)] = Assessed(w.name, None, now, verdict)
     return Snapshot(

@@ -15,6 +15,7 @@ from textual.widgets import Footer, Input, Static
 
 from leaktui.core.model import Snapshot, Worker
 from leaktui.report import no_workers_help
+from leaktui.tui.screens.worker import WorkerScreen
 from leaktui.tui.widgets.status import StatusLine
 from leaktui.tui.widgets.system_panel import SystemPanel
 from leaktui.tui.widgets.worker_table import WorkerTable
@@ -33,6 +34,7 @@ class MainScreen(Screen):
         Binding("m", "sort('rss')", "Sort RSS", id="sort-rss"),
         Binding("r", "sort('growth')", "Sort growth", id="sort-growth"),
         Binding("n", "sort('name')", "Sort name", id="sort-name"),
+        Binding("enter", "open", "Worker", id="open-worker"),
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
     ]
@@ -110,6 +112,16 @@ class MainScreen(Screen):
 
     def action_cursor_up(self) -> None:
         self.query_one(WorkerTable).action_cursor_up()
+
+    def action_open(self) -> None:
+        """Drill down into the selected worker."""
+        name = self.query_one(WorkerTable).selected
+        if name is not None:
+            self.app.push_screen(WorkerScreen(name))
+
+    @on(WorkerTable.RowSelected)
+    def _row_chosen(self) -> None:
+        self.action_open()  # Enter on the table, or a click
 
     def action_sort(self, by: str) -> None:
         """Sort by RSS (largest first), growth rate (fastest first) or name."""

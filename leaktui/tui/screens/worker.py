@@ -1,0 +1,116 @@
+"""The worker screen: each pool process, a chart of the selected one, why its verdict."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from leaktui.core.model import Snapshot, Worker
+from leaktui.tui.widgets.process_table import ProcessTable
+from leaktui.tui.widgets.rss_chart import RssChart
+from leaktui.tui.widgets.status import StatusLine
+
+AGENT_HINT = (
+    "[b]objgraph[/b]: which Python types grow inside this process, and what holds them.\n"
+    "It needs leaktui's agent in the worker: start it with [b]-I leaktui.agent[/b], e.g.\n"
+    "  celery -A proj worker -I leaktui.agent\n"
+    "[dim](the agent and this pane come with the next release)[/dim]"
+)
+
+
+class WorkerScreen(Screen):
+    """Drill-down into one worker; follows the app's snapshots like the main screen."""
+
+    CSS_PATH = "worker.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("j", "cursor_down", "Down", show=False, id="worker-down"),
+        Binding("k", "cursor_up", "Up", show=False, id="worker-up"),
+    ]
+
+    def __init__(self, worker: str) -> None:
+        super().__init__()
+        self.worker_name = worker
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(id="status")
+        yield Static(id="title")
+        yield ProcessTable(id="processes")
+        with Horizontal(id="lower"):
+            yield RssChart(id="chart")
+            with Vertical(id="side"):
+                yield Static(id="reason")
+                yield Static(AGENT_HINT, id="objgraph")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "snapshot", self._follow, init=True)
+        self.watch(self.app, "paused", lambda _: self._status(), init=False)
+        self.query_one(ProcessTable).focus()
+
+    def _worker(self, snapshot: Snapshot | None) -> Worker | None:
+        if snapshot is None:
+            return None
+        return next((w for w in snapshot.workers if w.name == self.worker_name), None)
+
+    def _status(self) -> None:
+        app = self.app
+        self.query_one(StatusLine).show(
+            app.snapshot,  # type: ignore[attr-defined]
+            app.interval,  # type: ignore[attr-defined]
+            app.paused,  # type: ignore[attr-defined]
+            app.error,  # type: ignore[attr-defined]
+        )
+
+    def _follow(self, snapshot: Snapshot | None) -> None:
+        self._status()
+        worker = self._worker(snapshot)
+        title = self.query_one("#title", Static)
+        if snapshot is None or worker is None:
+            title.update(Text(f"{self.worker_name}: not running any more (Esc goes back)"))
+            return
+        title.update(
+            Text.assemble(
+                (worker.name, "bold"),
+                f" · {worker.pool}",
+                f" · concurrency {worker.concurrency}" if worker.concurrency else "",
+                (f"  {worker.cmdline}", "dim"),
+                overflow="ellipsis",
+                no_wrap=True,
+            )
+        )
+        self.query_one(ProcessTable).show(snapshot, worker, self.app.trends)  # type: ignore[attr-defined]
+        self._selected()
+
+    def _selected(self) -> None:
+        snapshot: Snapshot | None = self.app.snapshot  # type: ignore[attr-defined]
+        pid = self.query_one(ProcessTable).selected
+        if snapshot is None or pid is None:
+            return
+        assessed = snapshot.verdicts.get((self.worker_name, pid))
+        verdict = assessed.memory if assessed else None
+        series = self.app.trends.processes.get(pid)  # type: ignore[attr-defined]
+        self.query_one(RssChart).show(series, verdict, snapshot.time)
+        reason = Text()
+        reason.append(f"pid {pid}\n", style="bold")
+        reason.append(verdict.reason if verdict else "no verdict yet")
+        if assessed is not None and assessed.fds is not None:
+            reason.append(f"\nopen files: {assessed.fds.kind}: {assessed.fds.reason}")
+        self.query_one("#reason", Static).update(reason)
+
+    @on(ProcessTable.RowHighlighted)
+    def _row_moved(self) -> None:
+        self._selected()
+
+    def action_cursor_down(self) -> None:
+        self.query_one(ProcessTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one(ProcessTable).action_cursor_up()

@@ -1,0 +1,90 @@
+"""A worker's processes, one row per pid, updated by difference like the worker table."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from leaktui import fmt
+from leaktui.core.model import Snapshot, Worker
+from leaktui.core.trends import Trends
+from leaktui.tui.widgets.worker_table import verdict_cell
+
+SPARK_WIDTH = 12
+
+COLUMNS = (
+    ("pid", "PID"),
+    ("role", "Role"),
+    ("rss", "RSS"),
+    ("verdict", "Verdict"),
+    ("trend", "RSS trend"),
+    ("uss", "USS"),
+    ("swap", "Swap"),
+    ("fds", "FDs"),
+    ("threads", "Thr"),
+    ("cpu", "CPU"),
+    ("tasks", "Tasks"),
+)
+
+
+class ProcessTable(DataTable):
+    """The main process first, then the pool children by pid."""
+
+    def on_mount(self) -> None:
+        self.cursor_type = "row"
+        self.zebra_stripes = True
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+        self._cells: dict[int, dict[str, object]] = {}
+
+    @property
+    def selected(self) -> int | None:
+        if not self.row_count:
+            return None
+        return int(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value or 0)
+
+    def show(self, snapshot: Snapshot, worker: Worker, trends: Trends) -> None:
+        pids = [p for p in worker.pids if p in snapshot.samples]
+        for pid in [p for p in self._cells if p not in pids]:
+            self.remove_row(str(pid))
+            del self._cells[pid]
+        added = False
+        for pid in pids:
+            cells = self._row(snapshot, worker, pid, trends)
+            old = self._cells.get(pid)
+            if old is None:
+                self.add_row(*cells.values(), key=str(pid))
+                added = True
+            else:
+                for key, value in cells.items():
+                    if old[key] != value:
+                        self.update_cell(str(pid), key, value)
+            self._cells[pid] = cells
+        if added:  # a recycled child arrives at the end; keep main first, then by pid
+            order = {str(p): i for i, p in enumerate(pids)}
+            self.sort("pid", key=lambda cell: order[str(cell)])
+
+    def _row(
+        self, snapshot: Snapshot, worker: Worker, pid: int, trends: Trends
+    ) -> dict[str, object]:
+        s = snapshot.samples[pid]
+        assessed = snapshot.verdicts.get((worker.name, pid))
+        fd_leak = assessed is not None and assessed.fds is not None and assessed.fds.kind == "leak"
+        values = trends.overview(trends.processes.get(pid), SPARK_WIDTH)
+
+        def right(text: str) -> Text:
+            return Text(text, justify="right")
+
+        return {
+            "pid": str(pid),
+            "role": "main" if pid == worker.main_pid else "child",
+            "rss": right(fmt.size(s.rss)),
+            "verdict": verdict_cell(assessed.memory if assessed else None, fd_leak),
+            "trend": Text(fmt.spark(values, SPARK_WIDTH), style="cyan"),
+            "uss": right(fmt.size(s.uss)),
+            "swap": right(fmt.size(s.swap)),
+            "fds": right(fmt.count(s.num_fds)),
+            "threads": right(fmt.count(s.num_threads)),
+            "cpu": right("-" if s.cpu_percent is None else f"{s.cpu_percent:.0f}%"),
+            "tasks": right(fmt.count(s.tasks)),
+        }
