@@ -8,17 +8,24 @@ the newest snapshot at once.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
+from pathlib import Path
 from typing import ClassVar
 
-from textual import on
+from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from leaktui.core import csvfile
+from leaktui.core.errors import BadInput
+from leaktui.core.journal import JournalError
 from leaktui.core.model import Snapshot
+from leaktui.core.recording import read_rows
 from leaktui.core.trends import Trends
+from leaktui.tui.dialogs.export import ExportDialog
 from leaktui.tui.messages import SamplingFailed, SnapshotReady
 from leaktui.tui.screens.help import HelpScreen
 from leaktui.tui.screens.main import MainScreen
@@ -34,6 +41,7 @@ class LeakTuiApp(App[None]):
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("space", "pause", "Pause", id="pause"),
         Binding("p", "pause", "Pause", show=False, id="pause-p"),
+        Binding("e", "export", "Export CSV", id="export"),
     ]
 
     snapshot: reactive[Snapshot | None] = reactive(None, always_update=False)
@@ -79,6 +87,32 @@ class LeakTuiApp(App[None]):
         self.paused = not self.paused
         if not self.paused and self.latest is not None:
             self.snapshot = self.latest
+
+    def action_export(self) -> None:
+        """Write every sample of the session so far to a CSV the user names."""
+        recording = self.source.recording
+        if recording is None:
+            self.notify("nothing to export: this session keeps no journal", severity="warning")
+            return
+        host = self.latest.host if self.latest else "leaktui"
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        default = Path.cwd() / f"leaktui-{host}-{stamp}.csv"
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self._export(recording, path)
+
+        self.push_screen(ExportDialog(default), chosen)
+
+    @work(thread=True, exclusive=True, group="export")
+    def _export(self, recording: Path, path: Path) -> None:
+        """In a thread: a long session takes a while to write, the UI must not wait."""
+        try:
+            rows = csvfile.write_csv(read_rows(recording), path)
+        except (OSError, BadInput, JournalError) as exc:
+            self.call_from_thread(self.notify, f"export failed: {exc}", severity="error")
+            return
+        self.call_from_thread(self.notify, f"exported {rows} samples to {path}", timeout=6)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
 from leaktui.core.model import Snapshot
@@ -20,6 +21,8 @@ class SnapshotSource(Protocol):
     """Anything that delivers Snapshots from its own thread until stopped."""
 
     interval: float
+    recording: Path | None
+    """The file that holds every sample delivered so far (a journal or a CSV), for export."""
 
     def start(self, deliver: Callable[[Snapshot], None], fail: Callable[[str], None]) -> None: ...
 
@@ -32,6 +35,7 @@ class LiveSource:
     def __init__(self, monitor: Monitor, interval: float) -> None:
         self.monitor = monitor
         self.interval = interval
+        self.recording = monitor.journal.path if monitor.journal is not None else None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

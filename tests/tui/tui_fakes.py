@@ -14,6 +14,7 @@ from rich.console import Console
 from textual.widgets import Static
 
 from leaktui.core.assessment import Assessed
+from leaktui.core.journal import Journal
 from leaktui.core.model import (
     ProcessInfo,
     ProcessLimits,
@@ -31,11 +32,13 @@ T0 = 1_800_000_000.0
 
 
 class FakeSource:
-    """A SnapshotSource whose ticks are the test's ``push`` calls."""
+    """A SnapshotSource whose ticks are the test's ``push`` calls; journaled if given one."""
 
     interval = 1.0
 
-    def __init__(self) -> None:
+    def __init__(self, journal: Journal | None = None) -> None:
+        self.journal = journal
+        self.recording = journal.path if journal is not None else None
         self.deliver: Callable[[Snapshot], None] | None = None
         self.fail: Callable[[str], None] | None = None
         self.stopped = False
@@ -48,6 +51,8 @@ class FakeSource:
 
     def push(self, snapshot: Snapshot) -> None:
         assert self.deliver is not None, "the app has not started its source"
+        if self.journal is not None:
+            self.journal.append(snapshot)
         self.deliver(snapshot)
 
 
