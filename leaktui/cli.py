@@ -155,6 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", required=True, metavar="FILE.csv", help="the CSV to write"
     )
     export.add_argument("--force", action="store_true", help="replace FILE.csv if it exists")
+    replay = commands.add_parser(
+        "replay",
+        help="show a recorded session in the monitor, with a time cursor",
+        description="Open the monitor on a recording (a session journal or a sample CSV). "
+        "Space plays and stops, arrows step, Home/End jump, +/- change the speed; the "
+        "verdicts shown are those known at that moment.",
+    )
+    replay.add_argument("file", metavar="FILE", help="a session journal or sample CSV")
     verdict = commands.add_parser(
         "verdict",
         help="leak verdicts for a recorded session; exit 1 if something leaks",
@@ -189,6 +197,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "record": cmd_record,
         "export": cmd_export,
         "verdict": cmd_verdict,
+        "replay": cmd_replay,
     }[args.command]
     try:
         return handler(args)
@@ -218,6 +227,17 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         monitor = Monitor(journal=store, hostname=host, match=args.match)
         LeakTuiApp(LiveSource(monitor, args.interval), match=args.match).run()
     _say(f"session journal: {session} ('leaktui export {session} -o FILE.csv' writes a CSV)")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """The monitor over a recording; the file is checked before the screen opens."""
+    from leaktui.core.replay import survey
+    from leaktui.tui.replay import ReplayApp
+    from leaktui.tui.source import ReplaySource
+
+    recording = survey(args.file)  # BadInput / JournalError: a one-line error, exit 2 / 1
+    ReplayApp(ReplaySource(recording)).run()
     return 0
 
 

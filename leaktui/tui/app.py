@@ -1,9 +1,10 @@
-"""The monitor app: receives Snapshots as messages and fans them out through reactives.
+"""The monitor app: takes Snapshots from its source and fans them out through reactives.
 
-The sampling thread never touches the UI: it posts SnapshotReady (which coalesces when the
-UI is behind) and the app sets ``snapshot``; screens follow it with ``watch``. Pausing
-freezes the display only: sampling, the journal and the trends go on, and resuming shows
-the newest snapshot at once.
+The source's thread never touches the UI: it fills a Mailbox, which posts SnapshotsReady;
+the app takes every snapshot since the last message, folds each into the trends (so no
+sparkline point is lost when ticks coalesce) and sets ``snapshot`` to the newest; screens
+follow it with ``watch``. Pausing freezes the display only: sampling, the journal and the
+trends go on, and resuming shows the newest snapshot at once.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from leaktui.core.model import Snapshot
 from leaktui.core.recording import read_rows
 from leaktui.core.trends import Trends
 from leaktui.tui.dialogs.export import ExportDialog
-from leaktui.tui.messages import SamplingFailed, SnapshotReady
+from leaktui.tui.messages import SnapshotsReady
 from leaktui.tui.screens.help import HelpScreen
 from leaktui.tui.screens.main import MainScreen
-from leaktui.tui.source import SnapshotSource
+from leaktui.tui.source import Mailbox, SnapshotSource
 
 
 class LeakTuiApp(App[None]):
@@ -47,6 +48,8 @@ class LeakTuiApp(App[None]):
     snapshot: reactive[Snapshot | None] = reactive(None, always_update=False)
     paused: reactive[bool] = reactive(False)
     error: reactive[str | None] = reactive(None)
+    cursor: reactive[str | None] = reactive(None)
+    """Where a replay stands; None when live."""
 
     def __init__(self, source: SnapshotSource, match: str | None = None) -> None:
         super().__init__()
@@ -56,31 +59,31 @@ class LeakTuiApp(App[None]):
         self.trends = Trends()
         self.latest: Snapshot | None = None
         self.unreadable = 0
+        self.mailbox = Mailbox(lambda: self.post_message(SnapshotsReady()))
 
     def on_mount(self) -> None:
         self.push_screen(MainScreen())
-        self.source.start(
-            lambda s: self.post_message(SnapshotReady(s)),
-            lambda e: self.post_message(SamplingFailed(e)),
-        )
+        self.source.start(self.mailbox)
 
     def on_unmount(self) -> None:
         self.source.stop()
 
-    @on(SnapshotReady)
-    def _snapshot_ready(self, message: SnapshotReady) -> None:
-        snapshot = message.snapshot
-        self.trends.observe(snapshot)
-        self.latest = snapshot
-        monitor = getattr(self.source, "monitor", None)
-        self.unreadable = monitor.last_unreadable if monitor is not None else 0
-        self.error = snapshot.errors[0] if snapshot.errors else None
-        if not self.paused:
-            self.snapshot = snapshot
-
-    @on(SamplingFailed)
-    def _sampling_failed(self, message: SamplingFailed) -> None:
-        self.error = f"sampling failed: {message.error}"
+    @on(SnapshotsReady)
+    def _snapshots_ready(self) -> None:
+        reset, snapshots, errors = self.mailbox.take()
+        if reset:
+            self.trends = Trends()
+        for snapshot in snapshots:
+            self.trends.observe(snapshot)
+        if snapshots:
+            self.latest = snapshots[-1]
+            monitor = getattr(self.source, "monitor", None)
+            self.unreadable = monitor.last_unreadable if monitor is not None else 0
+            self.error = self.latest.errors[0] if self.latest.errors else None
+            if not self.paused:
+                self.snapshot = self.latest
+        if errors:
+            self.error = errors[-1]
 
     def action_pause(self) -> None:
         """Freeze the display (sampling and the journal go on); again to resume."""

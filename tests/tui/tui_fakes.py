@@ -26,6 +26,7 @@ from leaktui.core.model import (
     WorkerCommand,
 )
 from leaktui.core.verdict import Limit, Verdict
+from leaktui.tui.source import Mailbox
 
 MIB = 1 << 20
 T0 = 1_800_000_000.0
@@ -39,21 +40,24 @@ class FakeSource:
     def __init__(self, journal: Journal | None = None) -> None:
         self.journal = journal
         self.recording = journal.path if journal is not None else None
-        self.deliver: Callable[[Snapshot], None] | None = None
-        self.fail: Callable[[str], None] | None = None
+        self.mailbox: Mailbox | None = None
         self.stopped = False
 
-    def start(self, deliver: Callable[[Snapshot], None], fail: Callable[[str], None]) -> None:
-        self.deliver, self.fail = deliver, fail
+    def start(self, mailbox: Mailbox) -> None:
+        self.mailbox = mailbox
 
     def stop(self) -> None:
         self.stopped = True
 
     def push(self, snapshot: Snapshot) -> None:
-        assert self.deliver is not None, "the app has not started its source"
+        assert self.mailbox is not None, "the app has not started its source"
         if self.journal is not None:
             self.journal.append(snapshot)
-        self.deliver(snapshot)
+        self.mailbox.put(snapshot)
+
+    def fail(self, error: str) -> None:
+        assert self.mailbox is not None, "the app has not started its source"
+        self.mailbox.fail(error)
 
 
 def worker(

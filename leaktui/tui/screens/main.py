@@ -56,8 +56,6 @@ class MainScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
         self.watch(self.app, "snapshot", self._follow, init=True)
-        self.watch(self.app, "paused", lambda _: self._status(), init=False)
-        self.watch(self.app, "error", lambda _: self._status(), init=False)
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < NARROW, "narrow")
@@ -65,7 +63,6 @@ class MainScreen(Screen):
     # -- following the snapshots -------------------------------------------------------------
 
     def _follow(self, snapshot: Snapshot | None) -> None:
-        self._status()
         if snapshot is None:
             return
         empty = self.query_one("#empty", Static)
@@ -83,15 +80,6 @@ class MainScreen(Screen):
 
     def _shown(self, worker: Worker) -> bool:
         return self.pattern is None or self.pattern.search(worker.name) is not None
-
-    def _status(self) -> None:
-        app = self.app
-        self.query_one(StatusLine).show(
-            app.snapshot,  # type: ignore[attr-defined]
-            app.interval,  # type: ignore[attr-defined]
-            app.paused,  # type: ignore[attr-defined]
-            app.error,  # type: ignore[attr-defined]
-        )
 
     def _panel(self) -> None:
         snapshot: Snapshot | None = self.app.snapshot  # type: ignore[attr-defined]

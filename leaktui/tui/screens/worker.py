@@ -52,7 +52,6 @@ class WorkerScreen(Screen):
 
     def on_mount(self) -> None:
         self.watch(self.app, "snapshot", self._follow, init=True)
-        self.watch(self.app, "paused", lambda _: self._status(), init=False)
         self.query_one(ProcessTable).focus()
 
     def _worker(self, snapshot: Snapshot | None) -> Worker | None:
@@ -60,17 +59,7 @@ class WorkerScreen(Screen):
             return None
         return next((w for w in snapshot.workers if w.name == self.worker_name), None)
 
-    def _status(self) -> None:
-        app = self.app
-        self.query_one(StatusLine).show(
-            app.snapshot,  # type: ignore[attr-defined]
-            app.interval,  # type: ignore[attr-defined]
-            app.paused,  # type: ignore[attr-defined]
-            app.error,  # type: ignore[attr-defined]
-        )
-
     def _follow(self, snapshot: Snapshot | None) -> None:
-        self._status()
         worker = self._worker(snapshot)
         title = self.query_one("#title", Static)
         if snapshot is None or worker is None:

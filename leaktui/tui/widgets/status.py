@@ -1,19 +1,25 @@
-"""The line under the title: host, what is monitored, how often, and whether it is paused."""
+"""The line under the title: host, what is monitored, how often, paused, replay cursor.
+
+It follows the app's reactives itself, so every screen just yields one.
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.widgets import Static
 
-from leaktui.core.model import Snapshot
-
 
 class StatusLine(Static):
     """``linode-1 · 4 workers · 11 processes · every 1 s · PAUSED``, and the last error."""
 
-    def show(
-        self, snapshot: Snapshot | None, interval: float, paused: bool, error: str | None
-    ) -> None:
+    def on_mount(self) -> None:
+        for name in ("snapshot", "paused", "error", "cursor"):
+            self.watch(self.app, name, lambda _: self.redraw(), init=False)
+        self.redraw()
+
+    def redraw(self) -> None:
+        app = self.app
+        snapshot = app.snapshot  # type: ignore[attr-defined]
         text = Text()
         if snapshot is None:
             text.append("waiting for the first sample…")
@@ -23,11 +29,16 @@ class StatusLine(Static):
             text.append(
                 f" · {_plural(len(snapshot.workers), 'worker')}"
                 f" · {_plural(processes, 'process', 'processes')}"
-                f" · every {interval:g} s"
             )
-        if paused:
+            cursor = app.cursor  # type: ignore[attr-defined]
+            if cursor:
+                text.append(f" · {cursor}", style="bold cyan")
+            else:
+                text.append(f" · every {app.interval:g} s")  # type: ignore[attr-defined]
+        if app.paused:  # type: ignore[attr-defined]
             text.append("  PAUSED ", style="bold reverse")
             text.append(" (sampling and journal go on)", style="dim")
+        error = app.error  # type: ignore[attr-defined]
         if error:
             text.append(f"  ⚠ {error}", style="bold red")
         self.update(text)

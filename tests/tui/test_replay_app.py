@@ -1,0 +1,75 @@
+"""`leaktui replay`: the monitor over a recording, with a cursor the keys move."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "unit"))
+from test_replay import leaking_recording
+
+from leaktui.core.replay import survey
+from leaktui.tui.replay import ReplayApp
+from leaktui.tui.source import ReplaySource
+
+
+async def until(pilot, condition, timeout_ticks: int = 400) -> None:
+    """Let the app run until ``condition()`` holds (bounded: a broken replay fails, not hangs)."""
+    for _ in range(timeout_ticks):
+        if condition():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("the replay never got there")
+
+
+def verdict_shown(app: ReplayApp) -> str:
+    return str(app.screen.query_one(DataTable).get_cell("w1@h", "verdict")).strip()
+
+
+@pytest.mark.timeout(60)
+async def test_end_shows_the_final_verdict_and_home_the_first(tmp_path: Path) -> None:
+    source = ReplaySource(survey(leaking_recording(tmp_path / "r.csv")))
+    app = ReplayApp(source)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.snapshot is not None and app.snapshot.tick == 1)
+        assert verdict_shown(app) == "measuring…"
+        await pilot.press("end")
+        await until(pilot, lambda: app.snapshot is not None and app.snapshot.tick == 720)
+        assert verdict_shown(app).startswith("LEAK +30 MiB/h")
+        assert "tick 720/720" in (app.cursor or "")
+        await pilot.press("home")
+        await until(pilot, lambda: app.snapshot is not None and app.snapshot.tick == 1)
+        assert verdict_shown(app) == "measuring…"
+
+
+@pytest.mark.timeout(60)
+async def test_arrows_step_and_space_plays(tmp_path: Path) -> None:
+    source = ReplaySource(survey(leaking_recording(tmp_path / "r.csv", hours=0.5)))
+    app = ReplayApp(source)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.snapshot is not None)
+        await pilot.press("right", "right", "right")
+        await until(pilot, lambda: app.snapshot.tick == 4)
+        await pilot.press("left")
+        await until(pilot, lambda: app.snapshot.tick == 3)
+        for _ in range(4):
+            await pilot.press("plus")
+        assert source.speed == 1800  # 10, 30, 60, 300, 1800
+        await pilot.press("space")
+        await until(pilot, lambda: app.snapshot.tick >= 20)  # playing on its own
+        await pilot.press("space")
+        assert not source.playing
+
+
+def test_a_missing_recording_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from leaktui.cli import main
+
+    assert main(["replay", str(tmp_path / "nope.csv")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "nope.csv" in err
+    assert len(err.splitlines()) == 1
