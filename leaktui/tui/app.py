@@ -40,8 +40,7 @@ class LeakTuiApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
-        Binding("space", "pause", "Pause", id="pause"),
-        Binding("p", "pause", "Pause", show=False, id="pause-p"),
+        Binding("space,p", "pause", "Pause", key_display="space", id="pause"),
         Binding("e", "export", "Export CSV", id="export"),
     ]
 
@@ -127,13 +126,22 @@ class LeakTuiApp(App[None]):
         self.push_screen(HelpScreen(keys))
 
     def _documented(self, screen: Screen) -> Iterable[Binding]:
-        """The bindings in force on ``screen`` that have a description, once each."""
-        seen = set()
-        for active in screen.active_bindings.values():
-            binding = active.binding
-            if binding.description and binding.action not in seen:
-                seen.add(binding.action)
-                yield binding
+        """leaktui's own keys on ``screen`` and app-wide, each key once, nearest first.
+
+        Read from the classes' BINDINGS (ours all carry an id), not from what is active: a
+        focused table's own Enter or arrows would hide the screen's, and its generic
+        cursor keys are not worth a line in the help.
+        """
+        seen: set[str] = set()
+        for node in (screen, self):
+            for cls in type(node).__mro__:
+                for binding in cls.__dict__.get("BINDINGS", ()):
+                    if not isinstance(binding, Binding) or not binding.id:
+                        continue
+                    keys = binding.key.split(",")
+                    if seen.isdisjoint(keys) and binding.description:
+                        seen.update(keys)
+                        yield binding
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every key's action in the command palette too: the mouse or keys, never needed."""

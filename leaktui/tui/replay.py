@@ -21,8 +21,8 @@ class ReplayApp(LeakTuiApp):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "pause", "Play/stop", id="play"),
         # Priority: the tables' own arrows and Home/End would take these keys first.
-        Binding("right,l", "step(1)", "Step", key_display="→", priority=True, id="step"),
-        Binding("left,h", "step(-1)", "Back", key_display="←", priority=True, id="back-step"),
+        Binding("right,l", "step(1)", "Step", key_display="→ l", priority=True, id="step"),
+        Binding("left,h", "step(-1)", "Back", key_display="← h", priority=True, id="back-step"),
         Binding("shift+right", "step(60)", "+60 ticks", show=False, priority=True, id="step-60"),
         Binding("shift+left", "step(-60)", "-60 ticks", show=False, priority=True, id="back-60"),
         Binding("home", "seek(1)", "Start", priority=True, id="start"),

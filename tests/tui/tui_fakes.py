@@ -7,7 +7,8 @@ through the same message the sampling thread posts.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Container
 from types import MappingProxyType
 
 from rich.console import Console
@@ -98,6 +99,7 @@ def snapshot(
     errors: tuple[str, ...] = (),
     every: float = 1.0,
     per_process: Callable[[Worker, int], Verdict | None] | None = None,
+    fd_leaks: Container[str] = (),
 ) -> Snapshot:
     """One tick, ``every`` seconds after the last: each (worker, RSS per process in bytes,
     the worker's verdict); ``per_process(worker, pid)`` gives each process's verdict."""
@@ -110,8 +112,9 @@ def snapshot(
             processes[pid] = ProcessInfo(pid, role, w.name, T0 - 100, "celery", True, limits)
             samples[pid] = Sample(pid, now, rss, vms=rss * 3, swap=0, num_fds=fds, num_threads=3)
             mine = per_process(w, pid) if per_process is not None else None
+            fds = FD_LEAK if w.name in fd_leaks and pid != w.main_pid else None
             if mine is not None:
-                verdicts[(w.name, pid)] = Assessed(w.name, pid, now, mine)
+                verdicts[(w.name, pid)] = Assessed(w.name, pid, now, mine, fds)
         if verdict is not None:
             verdicts[(w.name, None)] = Assessed(w.name, None, now, verdict)
     return Snapshot(
@@ -133,3 +136,70 @@ def text_of(widget: Static, width: int = 200) -> str:
     with console.capture() as capture:
         console.print(widget.content)
     return capture.get()
+
+
+# -- the showcase: every verdict at once, for screenshots and snapshot tests ------------------
+
+SHOWCASE_EVERY = 60.0  # one tick a minute: 40 ticks show 40 minutes of a session
+
+SHOWCASE = [
+    (worker("reports@linode-1", 1200, children=4, max_memory_per_child=400 * MIB), "leak"),
+    (worker("thumbnails@linode-1", 1300, children=2), "warming"),
+    (worker("email@linode-1", 1400, children=1, pool="threads"), "stable"),
+    (worker("webhooks@linode-1", 1500, children=2, pool="gevent"), "stable"),
+    (worker("exports@linode-1", 1600, children=2), "fd-leak"),
+]
+RATE = 120 * MIB  # per hour, for the leaking worker's children
+
+
+def _rss(kind: str, i: int, pid: int) -> float:
+    base = 60 * MIB + (pid % 100) * 3 * MIB
+    wave = 3 * MIB * math.sin(i / 2 + pid)
+    if kind == "leak":
+        return base + wave + RATE * i * SHOWCASE_EVERY / 3600
+    if kind == "warming":
+        return base + wave + 40 * MIB * (1 - math.exp(-i / 15))
+    return base + wave
+
+
+def _verdict(kind: str, i: int, pid: int, limit: Limit | None) -> Verdict:
+    minutes = i * SHOWCASE_EVERY / 60
+    if kind == "leak":
+        level = _rss(kind, i, pid)
+        eta = (limit.bytes - level) / RATE * 3600 if limit else None
+        return Verdict(
+            "leak",
+            f"floor rose {RATE * minutes / 60 / MIB:.0f} MiB in {minutes:.0f} min "
+            "(+120.0 MiB/h), steady since 09:20 UTC",
+            rate=RATE,
+            rate_ci=(0.9 * RATE, 1.1 * RATE),
+            level=level,
+            limit=limit,
+            eta=eta,
+            eta_ci=(0.9 * eta, 1.1 * eta) if eta else None,
+        )
+    if kind == "warming":
+        return Verdict("warming", "growth slowing: +6.0 MiB/h now, +60.0 MiB/h earlier", 6 * MIB)
+    return Verdict("stable", "floor flat at 81.0 MiB (sawtooth 3.0 MiB) over 40 min", 0.0)
+
+
+FD_LEAK = Verdict("leak", "fds rose 480 in 40 min (+720.0 fds/h), steady since 09:20 UTC", 720)
+
+
+def showcase(i: int) -> Snapshot:
+    """Tick ``i`` of a 40-minute session on a host with five workers."""
+    kinds = {w.name: kind for w, kind in SHOWCASE}
+    cap = Limit(400 * MIB, "max-memory-per-child", peak=True)
+
+    def per_process(w: Worker, pid: int) -> Verdict:
+        kind = kinds[w.name] if pid != w.main_pid else "stable"
+        return _verdict(kind, i, pid, cap if w.command.max_memory_per_child else None)
+
+    rows = []
+    for w, kind in SHOWCASE:
+        child = w.children[0] if w.children else w.main_pid
+        total_verdict = _verdict(kind, i, child, None)
+        rows.append((w, int(_rss(kind, i, child)), total_verdict))
+    return snapshot(
+        i, rows, every=SHOWCASE_EVERY, per_process=per_process, fd_leaks={"exports@linode-1"}
+    )

@@ -29,12 +29,12 @@ class MainScreen(Screen):
 
     CSS_PATH = "main.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False, id="down"),
-        Binding("k", "cursor_up", "Up", show=False, id="up"),
+        Binding("j,down", "cursor_down", "Down", key_display="j ↓", show=False, id="down"),
+        Binding("k,up", "cursor_up", "Up", key_display="k ↑", show=False, id="up"),
         Binding("m", "sort('rss')", "Sort RSS", id="sort-rss"),
         Binding("r", "sort('growth')", "Sort growth", id="sort-growth"),
         Binding("n", "sort('name')", "Sort name", id="sort-name"),
-        Binding("enter", "open", "Worker", id="open-worker"),
+        Binding("enter", "open", "Open worker", id="open-worker"),
         Binding("slash", "filter", "Filter", key_display="/", id="filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
     ]

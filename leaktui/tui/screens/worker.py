@@ -31,8 +31,8 @@ class WorkerScreen(Screen):
     CSS_PATH = "worker.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
-        Binding("j", "cursor_down", "Down", show=False, id="worker-down"),
-        Binding("k", "cursor_up", "Up", show=False, id="worker-up"),
+        Binding("j,down", "cursor_down", "Down", key_display="j ↓", show=False, id="worker-down"),
+        Binding("k,up", "cursor_up", "Up", key_display="k ↑", show=False, id="worker-up"),
     ]
 
     def __init__(self, worker: str) -> None:

@@ -1,0 +1,42 @@
+"""The screens as pictures (pytest-textual-snapshot), at 80x24 and 120x40.
+
+The data is the synthetic showcase and the UI shows no wall clock, so the pictures are the
+same on every run. After a deliberate UI change: ``pytest tests/tui --snapshot-update``,
+look at the new SVGs, and regenerate screenshots/ with scripts/screenshots.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from tui_fakes import SHOWCASE_EVERY, FakeSource, showcase
+
+from leaktui.tui.app import LeakTuiApp
+
+SIZES = [(80, 24), (120, 40)]
+
+
+def showcase_app() -> tuple[LeakTuiApp, FakeSource]:
+    source = FakeSource()
+    source.interval = SHOWCASE_EVERY
+    return LeakTuiApp(source), source
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize(
+    ("screen", "keys"),
+    [("main", ()), ("worker", ("enter", "j")), ("help", ("question_mark",))],
+    ids=["main", "worker", "help"],
+)
+def test_screen(snap_compare, screen: str, keys: tuple[str, ...], size: tuple[int, int]) -> None:
+    app, source = showcase_app()
+
+    async def forty_minutes(pilot) -> None:
+        for i in range(1, 41):
+            source.push(showcase(i))
+            await pilot.pause()
+        for key in keys:
+            await pilot.press(key)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=forty_minutes)
