@@ -1,0 +1,48 @@
+"""End to end: the monitor app on real Celery workers, sampled from the real /proc."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable
+
+from leaktui.core.journal import Journal
+from leaktui.core.monitor import Monitor
+from leaktui.tui.app import LeakTuiApp
+from leaktui.tui.source import LiveSource
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
+
+
+async def until(pilot, condition, what: str, polls: int = 600) -> None:
+    """Let the app run until ``condition()`` holds: at most polls x 50 ms."""
+    for _ in range(polls):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_the_monitor_shows_a_real_prefork_worker_and_its_children(
+    fs_broker, workers, tmp_path: Path
+) -> None:
+    worker = workers.start(fs_broker, ["-c", "2", "-n", "ui-e2e@%h"])
+    worker.wait_ready()
+    with Journal(tmp_path / "session.sqlite", host="testhost", interval=0.2) as store:
+        monitor = Monitor(journal=store, hostname="testhost", match="ui-e2e@")
+        app = LeakTuiApp(LiveSource(monitor, 0.2))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.snapshot is not None and app.snapshot.workers, "a tick")
+            table = app.screen.query_one(DataTable)
+            (row,) = [str(k.value) for k in table.rows]
+            assert row.startswith("ui-e2e@")
+            assert str(table.get_cell(row, "pool")) == "prefork ×3"  # main + 2 children
+            assert str(table.get_cell(row, "rss")).strip().endswith("MiB")
+            await pilot.press("enter")
+            processes = app.screen.query_one(DataTable)
+            await until(pilot, lambda: processes.row_count == 3, "the worker's processes")
+            pids = {int(str(k.value)) for k in processes.rows}
+            assert worker.pid in pids
+            await pilot.press("escape", "q")
+    assert store.ticks >= 1  # every tick it showed was journaled
