@@ -41,7 +41,7 @@ class StatusLine(Static):
         error = app.error  # type: ignore[attr-defined]
         if error:
             text.append(f"  ⚠ {error}", style="bold red")
-        self.update(text)
+        self.update(text, layout=False)  # one line, always: no need to lay the screen out
 
 
 def _plural(n: int, one: str, many: str | None = None) -> str:

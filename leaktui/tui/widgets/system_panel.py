@@ -8,7 +8,7 @@ open files against ``ulimit -n``, address space against ``ulimit -v``, RSS again
 from __future__ import annotations
 
 from rich.columns import Columns
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -35,6 +35,8 @@ def _usage(used: float | None, limit: float | None, as_size: bool = True) -> Tex
 class SystemPanel(Static):
     """RAM, swap and its traffic, memory pressure; the selected worker's limits."""
 
+    _shape: tuple[int, int] = (-1, -1)
+
     def show(self, snapshot: Snapshot | None, worker: Worker | None) -> None:
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
@@ -59,13 +61,21 @@ class SystemPanel(Static):
                     text.stylize("bold red")
                 grid.add_row("Pressure", text)
         if snapshot is None or worker is None:
-            self.update(grid)
+            self._show(grid, (grid.row_count, 0))
             return
         title = Text(worker.name, style="bold underline", overflow="ellipsis")
+        limits = self._worker_limits(snapshot, worker)
         # Side by side when the panel is wide (under the table), stacked when it is not.
-        self.update(
-            Columns([grid, Group(title, self._worker_limits(snapshot, worker))], padding=(1, 4))
+        self._show(
+            Columns([grid, Group(title, limits)], padding=(1, 4)),
+            (grid.row_count, limits.row_count),
         )
+
+    def _show(self, content: RenderableType, shape: tuple[int, int]) -> None:
+        """Lay the screen out again only when the panel's number of lines may change: a
+        layout costs tens of milliseconds with a big table, and values change every tick."""
+        self.update(content, layout=shape != self._shape)
+        self._shape = shape
 
     @staticmethod
     def _worker_limits(snapshot: Snapshot, worker: Worker) -> Table:
