@@ -208,3 +208,17 @@ async def test_enter_opens_the_worker_and_escape_comes_back() -> None:
         assert str(processes.get_cell("100", "role")) == "main"
         await pilot.press("escape")
         assert app.screen.__class__.__name__ == "MainScreen"
+
+
+@pytest.mark.timeout(30)
+async def test_the_panel_moves_beside_the_table_when_the_terminal_grows() -> None:
+    source = FakeSource()
+    app = LeakTuiApp(source)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await feed(pilot, source, fleet(1))
+        table, panel = app.screen.query_one(DataTable), app.screen.query_one(SystemPanel)
+        assert panel.region.y > table.region.y  # under the table
+        await pilot.resize_terminal(160, 40)
+        await pilot.pause()
+        assert panel.region.x > table.region.x  # beside it
+        assert panel.region.y == table.region.y
