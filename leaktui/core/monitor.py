@@ -30,7 +30,7 @@ from leaktui.core.model import (
 )
 from leaktui.core.sample import DEFAULT_USS_EVERY, Sampled, Sampler
 from leaktui.core.system import LimitsReader, SystemReader
-from leaktui.core.verdict import Thresholds
+from leaktui.core.verdict import Limit, Thresholds
 
 #: Limits rarely change; each process's are read again every this many ticks.
 LIMITS_EVERY = 30
@@ -116,7 +116,7 @@ class Monitor:
             series.append(now, sample.rss)
         for pid in self.rss.keys() - processes.keys():
             del self.rss[pid]
-        changes = self._judge(found.workers, processes, sampled.samples)
+        changes = self._judge(found.workers, processes, sampled.samples, system)
         snapshot = Snapshot(
             tick=self._tick,
             time=now,
@@ -138,14 +138,22 @@ class Monitor:
         workers: tuple[Worker, ...],
         processes: dict[int, ProcessInfo],
         samples: Mapping[int, Sample],
+        system: SystemFacts | None,
     ) -> tuple[Assessed, ...]:
         """Feed this tick to the verdicts; forget processes that ended; return the changes."""
         self.assessment.retain(processes)
+        host = host_room(system)
         max_memory = {w.name: w.command.max_memory_per_child for w in workers}
         for pid, info in processes.items():
-            limits = limits_for(info.limits, info.role, max_memory.get(info.worker))
+            limits = limits_for(info.limits, info.role, max_memory.get(info.worker)) + host
             if self.assessment.limits.get((info.worker, pid)) != limits:
                 self.assessment.set_limits(info.worker, pid, limits)
+        for worker in workers:  # the sum of a worker's processes, against what they share
+            main = processes.get(worker.main_pid)
+            limits = limits_for(main.limits if main else None, None, None) + host
+            limits = [lim for lim in limits if lim.kind != "rlimit-data"]  # that one is per process
+            if self.assessment.limits.get((worker.name, None)) != limits:
+                self.assessment.set_limits(worker.name, None, limits)
         rows = [
             Row(s, processes[pid].worker, processes[pid].role, self.host)
             for pid, s in samples.items()
@@ -180,6 +188,18 @@ class Monitor:
         for pid in self._infos.keys() - found.processes.keys():
             del self._infos[pid]
         return out
+
+
+#: The host's free memory is rounded down to this, so its limit changes only now and then.
+HOST_ROOM_STEP = 64 << 20
+
+
+def host_room(system: SystemFacts | None) -> list[Limit]:
+    """The room every process shares: available RAM plus free swap, as a headroom limit."""
+    if system is None:
+        return []
+    room = system.mem_available + max(0, system.swap_total - system.swap_used)
+    return [Limit(room // HOST_ROOM_STEP * HOST_ROOM_STEP, "ram+swap", headroom=True)]
 
 
 def _without(found: Discovery, gone: set[int]) -> Discovery:

@@ -80,6 +80,9 @@ class Limit:
     """``cgroup``, ``rlimit-as``, ``rlimit-data``, ``max-memory-per-child``, ``ram+swap``."""
     peak: bool = False
     """Compared with peak RSS (Celery's --max-memory-per-child checks after each task)."""
+    headroom: bool = False
+    """``bytes`` is the room left whatever the level: the host's free RAM plus free swap.
+    Verdicts report it as a ceiling (level plus room)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -520,15 +523,16 @@ def _eta(level: float, peak: float, fit: Fit, limits: Sequence[Limit]) -> dict:
         return best
     for limit in limits:
         start = peak if limit.peak else level
-        room = limit.bytes - start
+        room = limit.bytes if limit.headroom else limit.bytes - start
         if room <= 0:
             continue
         eta = room / fit.slope * HOUR
         if not best or eta < best["eta"]:
             fast = room / fit.high * HOUR if fit.high > 0 else None
             slow = room / fit.low * HOUR if fit.low > 0 else None
+            ceiling = Limit(int(start + room), limit.kind) if limit.headroom else limit
             best = {
-                "limit": limit,
+                "limit": ceiling,
                 "eta": eta,
                 "eta_ci": (fast, slow) if fast is not None and slow is not None else None,
             }

@@ -199,3 +199,16 @@ def test_live_verdicts_are_on_every_snapshot_and_in_the_journal(tmp_path) -> Non
     child = next(v for v in json.loads(result.stdout) if v["pid"] == 11)
     assert child["limit_kind"] == "cgroup"
     assert child["eta_seconds"] > 0
+
+
+def test_every_process_and_worker_sum_is_judged_against_the_hosts_free_memory(
+    monitor: Monitor,
+) -> None:
+    snapshot = monitor.tick()
+    worker = snapshot.workers[0].name
+    (room,) = [lim for lim in monitor.assessment.limits[(worker, None)] if lim.kind == "ram+swap"]
+    system = snapshot.system
+    assert room.headroom
+    free = system.mem_available + system.swap_total - system.swap_used
+    assert free - (64 << 20) < room.bytes <= free  # this host's, rounded down to 64 MiB
+    assert room in monitor.assessment.limits[(worker, 11)]

@@ -163,6 +163,15 @@ def test_time_to_the_nearest_limit_with_an_interval() -> None:
     assert fast <= verdict.eta <= slow
 
 
+def test_the_hosts_free_memory_is_room_left_whatever_the_level() -> None:
+    """RAM + swap free is not a ceiling at a fixed level: the process may use all of it."""
+    verdict = assess(trace(leak(20), 2), limits=[Limit(100 * MIB, "ram+swap", headroom=True)])
+    assert verdict.kind == "leak"
+    assert verdict.eta == pytest.approx(5 * 3600, rel=0.2)  # 100 MiB at 20 MiB/h
+    assert verdict.limit.kind == "ram+swap"
+    assert verdict.limit.bytes == pytest.approx(verdict.level + 100 * MIB, rel=0.01)
+
+
 def test_max_memory_per_child_is_compared_with_the_peak_not_the_floor() -> None:
     peak_limit = Limit(300 * MIB, "max-memory-per-child", peak=True)
     floor_limit = Limit(300 * MIB, "cgroup")
