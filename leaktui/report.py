@@ -150,6 +150,7 @@ def verdict_json(a: Assessed) -> dict:
         "rate_bytes_per_hour": _round(v.rate),
         "rate_ci_bytes_per_hour": [_round(x) for x in v.rate_ci] if v.rate_ci else None,
         "bytes_per_task": _round(v.bytes_per_task),
+        "growth_follows": v.follows,
         "level_bytes": _round(v.level),
         "limit_bytes": v.limit.bytes if v.limit else None,
         "limit_kind": v.limit.kind if v.limit else None,

@@ -95,6 +95,9 @@ class Verdict:
     level: float | None = None
     """The fitted floor now, in bytes (not the last sample)."""
     bytes_per_task: float | None = None
+    follows: Literal["tasks", "time"] | None = None
+    """Whether the floor grows only while tasks run, or while idle too; None when the task
+    counts are unknown or never pause long enough to tell."""
     limit: Limit | None = None
     eta: float | None = None
     """Seconds until the nearest limit at this rate."""
@@ -363,12 +366,15 @@ def _judge_window(
     sawtooth = median(b.high - b.low for b in bins)
     half = len(bins) // 2
     older, recent = theil_sen(x[:half], y[:half]), theil_sen(x[half:], y[half:])
+    per_task, follows = _per_task(bins), _follows(bins, width, threshold)
     common = {
         "level": level,
         "rate": fit.slope,
         "rate_ci": (fit.low, fit.high),
-        "bytes_per_task": _per_task(bins),
+        "bytes_per_task": per_task,
+        "follows": follows,
     }
+    cause = _cause(per_task, follows, _size)
 
     step = _step(x, y, threshold)
     if step is not None:
@@ -419,7 +425,7 @@ def _judge_window(
         return Verdict(
             "leak",
             f"floor rose {_size(grown)} in {_minutes(span)} "
-            f"({_rate(fit.slope)}), steady since {_clock(since)}",
+            f"({_rate(fit.slope)}){cause}, steady since {_clock(since)}",
             since=since,
             **common,
             **eta,
@@ -430,7 +436,7 @@ def _judge_window(
             "suspect",
             f"floor rising {_rate(fit.slope)} "
             f"({_rate(fit.low)} to {_rate(fit.high)}) over "
-            f"{_minutes(span)}; not yet sure",
+            f"{_minutes(span)}{cause}; not yet sure",
             **common,
             **eta,
         )
@@ -546,6 +552,47 @@ def _per_task(bins: Sequence[_Bin]) -> float | None:
         return None
     fit = theil_sen([p[0] for p in points], [p[1] for p in points])
     return fit.slope if fit else None
+
+
+def _follows(
+    bins: Sequence[_Bin], width: float, threshold: float
+) -> Literal["tasks", "time"] | None:
+    """Does the floor grow while no task runs? Growth summed over idle and busy stretches.
+
+    A leak that grows only with tasks is in the task code; one that grows while idle is in
+    something that runs on its own (a thread, a timer, a connection pool). Needs both idle
+    and busy stretches: a steady stream of tasks cannot tell the two apart.
+    """
+    idle = [0.0, 0.0]  # growth, hours
+    busy = [0.0, 0.0]
+    counts = [0, 0]
+    for a, b in itertools.pairwise(bins):
+        if a.tasks is None or b.tasks is None or b.tasks < a.tasks:
+            continue  # unknown, or the counter restarted (a recycled child)
+        hours = (b.index - a.index) * width / HOUR
+        which = 0 if b.tasks == a.tasks else 1
+        part = idle if which == 0 else busy
+        part[0] += b.low - a.low
+        part[1] += hours
+        counts[which] += 1
+    if min(counts) < 4:
+        return None
+    idle_rate, busy_rate = idle[0] / idle[1], busy[0] / busy[1]
+    if idle_rate > threshold and idle_rate >= busy_rate / 2:
+        return "time"
+    if busy_rate > threshold and idle_rate < threshold:
+        return "tasks"
+    return None
+
+
+def _cause(per_task: float | None, follows: str | None, size: Callable[[float], str]) -> str:
+    """The part of a reason that says what the growth goes with."""
+    if follows == "time":
+        return ", growing while idle too"
+    text = f", {size(per_task)}/task" if per_task is not None and per_task > 0 else ""
+    if follows == "tasks":
+        text += ", only while tasks run"
+    return text
 
 
 def _formatters(unit: str) -> tuple[Callable[[float], str], Callable[[float], str]]:

@@ -275,3 +275,33 @@ def test_a_steady_leak_is_found_whatever_the_sampling_interval(every: float) -> 
     verdict = assess(trace(leak(10), 3, every=every))
     assert verdict.kind == "leak"
     assert verdict.rate == pytest.approx(10 * MIB, rel=0.2)
+
+
+def _shifts(growth_while_idle: bool) -> list[tuple[float, float, int]]:
+    """Half-hour shifts, busy (a task every 2 s, 3000 bytes each) then idle, for 4 hours."""
+    points, tasks, floor = [], 0, 200.0 * MIB
+    for i in range(4 * 3600):
+        busy = (i // 1800) % 2 == 0
+        if busy and i % 2 == 0:
+            tasks += 1
+            floor += 3000
+        elif not busy and growth_while_idle:
+            floor += 3000 / 2  # the same rate, with no task running
+        points.append((T0 + i, floor + (i % 7) * 1000, tasks))
+    return points
+
+
+def test_growth_only_while_tasks_run_is_told_from_growth_while_idle() -> None:
+    by_tasks = assess(_shifts(growth_while_idle=False))
+    assert by_tasks.follows == "tasks"
+    assert "KiB/task, only while tasks run" in by_tasks.reason
+    by_time = assess(_shifts(growth_while_idle=True))
+    assert by_time.follows == "time"
+    assert "growing while idle too" in by_time.reason
+
+
+def test_without_task_counts_nothing_is_claimed_about_them() -> None:
+    verdict = assess(trace(leak(20), 2))
+    assert verdict.follows is None
+    assert verdict.bytes_per_task is None
+    assert "task" not in verdict.reason
