@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from leaktui import __version__, fmt
@@ -45,6 +46,16 @@ _UNITS = {
     "gb": 1 << 30,
     "gib": 1 << 30,
 }
+
+
+def _pid(text: str) -> int:
+    try:
+        pid = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a pid") from None
+    if pid <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a pid")
+    return pid
 
 
 def _rate(text: str) -> float:
@@ -155,6 +166,27 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", required=True, metavar="FILE.csv", help="the CSV to write"
     )
     export.add_argument("--force", action="store_true", help="replace FILE.csv if it exists")
+    objgraph = commands.add_parser(
+        "objgraph",
+        help="which Python types grow inside a worker process, and what holds them",
+        description="Ask leaktui's agent inside a worker process (loaded with "
+        "'celery -A proj worker -I leaktui.agent') for the types whose count grew since the "
+        "last call, the most common types, gc statistics and tasks finished; with --type, a "
+        "chain of references from a module to an object of that type.",
+    )
+    objgraph.add_argument(
+        "pid", type=_pid, metavar="PID", help="the worker process (main or child)"
+    )
+    objgraph.add_argument(
+        "--type", metavar="NAME", help="a type's name, e.g. dict or tasks.Invoice"
+    )
+    objgraph.add_argument(
+        "--limit", type=int, default=20, metavar="N", help="rows per table (default: 20)"
+    )
+    objgraph.add_argument("--json", action="store_true", help="print the agent's answer as JSON")
+    objgraph.add_argument(
+        "--timeout", type=_positive, default=30.0, metavar="S", help="seconds to wait (default: 30)"
+    )
     replay = commands.add_parser(
         "replay",
         help="show a recorded session in the monitor, with a time cursor",
@@ -198,6 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "export": cmd_export,
         "verdict": cmd_verdict,
         "replay": cmd_replay,
+        "objgraph": cmd_objgraph,
     }[args.command]
     try:
         return handler(args)
@@ -241,17 +274,43 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- objgraph --------------------------------------------------------------------------------
+
+
+def cmd_objgraph(args: argparse.Namespace) -> int:
+    from leaktui import report
+    from leaktui.agent.protocol import ProtocolError
+    from leaktui.remote import AgentError, ask
+
+    request: dict = {"command": "report", "limit": args.limit}
+    if args.type:
+        request["type"] = args.type
+    try:
+        answer = ask(args.pid, request, timeout=args.timeout)
+    except ProtocolError as exc:
+        raise BadInput(str(exc)) from None
+    except AgentError as exc:
+        print(f"leaktui: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(answer, indent=2) if args.json else report.objgraph_text(answer))
+    return 0
+
+
 # -- ps --------------------------------------------------------------------------------------
 
 
 def cmd_ps(args: argparse.Namespace) -> int:
     from leaktui import report
     from leaktui.core.monitor import Monitor
+    from leaktui.remote import has_agent
 
     monitor = Monitor(match=args.match, uss_every=1)
     snapshot = monitor.tick()
+    agents = {pid for w in snapshot.workers for pid in w.pids if has_agent(pid)}
+    workers = tuple(replace(w, agent=w.main_pid in agents) for w in snapshot.workers)
+    snapshot = replace(snapshot, workers=workers)
     if args.json:
-        print(json.dumps(report.ps_json(snapshot), indent=2))
+        print(json.dumps(report.ps_json(snapshot, agents), indent=2))
         return 0
     print(report.ps_text(snapshot))
     if not snapshot.workers:
@@ -355,8 +414,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_verdict(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from leaktui import report
     from leaktui.core import journal, recording
     from leaktui.core.assessment import Assessment

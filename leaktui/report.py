@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import asdict
 
 from leaktui import fmt
@@ -9,8 +10,10 @@ from leaktui.core.assessment import Assessed
 from leaktui.core.model import Snapshot
 
 
-def ps_json(snapshot: Snapshot) -> dict:
-    """The ``leaktui ps --json`` document; its first keys are a contract (DESIGN.md)."""
+def ps_json(snapshot: Snapshot, agents: Container[int] = ()) -> dict:
+    """The ``leaktui ps --json`` document; its first keys are a contract (DESIGN.md).
+
+    ``agents``: the pids whose agent channel is open (each process has its own)."""
     workers = []
     for w in snapshot.workers:
         processes = []
@@ -21,7 +24,7 @@ def ps_json(snapshot: Snapshot) -> dict:
                     "pid": pid,
                     "role": info.role,
                     "rss_bytes": sample.rss,
-                    "agent": w.agent,
+                    "agent": pid in agents,
                     "uss_bytes": sample.uss,
                     "swap_bytes": sample.swap,
                     "vms_bytes": sample.vms,
@@ -43,6 +46,7 @@ def ps_json(snapshot: Snapshot) -> dict:
                 "max_tasks_per_child": w.command.max_tasks_per_child,
                 "max_memory_per_child_bytes": w.command.max_memory_per_child,
                 "cmdline": w.cmdline,
+                "agent": w.agent,
             }
         )
     system = asdict(snapshot.system) if snapshot.system else None
@@ -91,6 +95,7 @@ def ps_text(snapshot: Snapshot) -> str:
                     fmt.size(sample.swap),
                     _fds(snapshot, pid),
                     fmt.size(cgroup) if cgroup else "-",
+                    ("yes" if w.agent else "no") if first else "",
                 ]
             )
     lines.append("")
@@ -108,6 +113,7 @@ def ps_text(snapshot: Snapshot) -> str:
                 "SWAP",
                 "FDS/NOFILE",
                 "CGROUP LIMIT",
+                "AGENT",
             ],
             rows,
         )
@@ -192,3 +198,40 @@ def verdict_text(assessed: list[Assessed]) -> str:
     return fmt.table(
         ["WORKER", "PID", "VERDICT", "RATE/H (95%)", "LEVEL", "LIMIT", "ETA", "FDS", "REASON"], rows
     )
+
+
+# -- leaktui objgraph -------------------------------------------------------------------------
+
+
+def objgraph_text(answer: dict) -> str:
+    """The agent's report as tables a person reads top to bottom."""
+    lines = [
+        f"pid {answer['pid']} · {answer.get('objects', 0):,} objects tracked · "
+        f"{answer.get('tasks', 0)} tasks finished · {answer['seconds']:.2f} s in the process"
+    ]
+    growth = answer.get("growth") or []
+    lines += ["", "GROWTH SINCE THE LAST CALL (the first call counts everything)"]
+    lines.append(
+        fmt.table(
+            ["TYPE", "COUNT", "DELTA"],
+            [[g["type"], str(g["count"]), f"+{g['delta']}"] for g in growth],
+        )
+        if growth
+        else "  nothing grew"
+    )
+    common = answer.get("common") or []
+    if common:
+        lines += ["", "MOST COMMON TYPES"]
+        lines.append(fmt.table(["TYPE", "COUNT"], [[c["type"], str(c["count"])] for c in common]))
+    gc = answer.get("gc")
+    if gc:
+        lines += [
+            "",
+            "gc: collections "
+            + "/".join(str(n) for n in gc["collections"])
+            + f" · uncollectable {gc['uncollectable']} · gc.garbage {gc['garbage']}"
+            + ("" if gc["enabled"] else " · DISABLED"),
+        ]
+    if "chain" in answer:
+        lines += ["", "HELD BY", f"  {answer['chain'] or answer.get('note', 'no chain found')}"]
+    return "\n".join(lines)

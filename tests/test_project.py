@@ -60,3 +60,26 @@ def test_core_knows_nothing_of_the_ui_and_loads_celery_lazily(path: Path) -> Non
         top = name.split(".")[0]
         assert top not in ("textual", "textual_plotext", "celery", "kombu"), name
         assert not name.startswith(("leaktui.tui", "leaktui.remote", "leaktui.agent")), name
+
+
+def _all_imports(path: Path) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+    return names
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "leaktui" / "agent").glob("*.py")), ids=lambda p: p.name
+)
+def test_the_agent_imports_only_the_stdlib_objgraph_celery_and_itself(path: Path) -> None:
+    """It runs inside the user's workers: nothing of leaktui's UI or core comes with it."""
+    for name in _all_imports(path):
+        top = name.split(".")[0]
+        if top == "leaktui":
+            assert name.startswith("leaktui.agent"), name
+        else:
+            assert top in sys.stdlib_module_names or top in ("objgraph", "celery"), name

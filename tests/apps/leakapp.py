@@ -66,3 +66,20 @@ def temporary(mib: int) -> int:
 def pause(seconds: float) -> None:
     """A task that takes a while, so that a child recycled after it lives long enough to see."""
     time.sleep(seconds)
+
+
+class LeakyThing:
+    """Instances of a known class, kept in a global: what the agent must find."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+
+_things: list[LeakyThing] = []
+
+
+@app.task(name="leakapp.keep_things")
+def keep_things(count: int) -> int:
+    """Keep ``count`` LeakyThing objects for the life of the process."""
+    _things.extend(LeakyThing(i) for i in range(count))
+    return len(_things)

@@ -1,0 +1,130 @@
+"""The local control channel: a Unix socket per process in its user's private folder.
+
+The folder is 0700 and must belong to this user, the socket is 0600, and a peer must be
+this user (or root): nothing here is reachable by another user. One request per
+connection, answered in this channel's own thread; any failure becomes an error answer,
+never an exception in the worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import stat
+import struct
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from leaktui.agent.protocol import (
+    MAX_ANSWER,
+    MAX_REQUEST,
+    ProtocolError,
+    channel_dir,
+    channel_path,
+    check_request,
+    decode,
+    encode,
+)
+
+_PEERCRED = struct.Struct("3i")  # pid, uid, gid
+
+
+class Channel:
+    """Listens on ``<dir>/<pid>.sock`` until stopped or the process ends."""
+
+    def __init__(self, handle: Callable[[dict], dict]) -> None:
+        self.handle = handle
+        self.path = channel_path(os.getpid())
+        self._sock: socket.socket | None = None
+        self._inode: int | None = None
+
+    def start(self) -> None:
+        folder = channel_dir()
+        folder.mkdir(mode=0o700, exist_ok=True)
+        info = os.lstat(folder)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+            raise PermissionError(f"{folder} is not a folder of this user's")
+        if stat.S_IMODE(info.st_mode) & 0o077:
+            raise PermissionError(f"{folder} is open to other users (mode {info.st_mode:o})")
+        _remove_stale(folder)
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()  # a pid reused after a crash
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old = os.umask(0o177)
+        try:
+            sock.bind(str(self.path))
+        finally:
+            os.umask(old)
+        sock.listen(8)
+        self._sock = sock
+        self._inode = os.stat(self.path).st_ino
+        threading.Thread(target=self._serve, name="leaktui-agent", daemon=True).start()
+
+    def abandon(self) -> None:
+        """In a forked child: drop the parent's listening socket without removing its file."""
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.close()
+            self._sock = None
+
+    def stop(self) -> None:
+        """Close and remove the socket file, if it is still ours."""
+        sock, self._sock = self._sock, None
+        if sock is None:
+            return
+        with contextlib.suppress(OSError):
+            sock.close()
+        with contextlib.suppress(OSError):
+            if os.stat(self.path).st_ino == self._inode:
+                self.path.unlink()
+
+    def _serve(self) -> None:
+        while self._sock is not None:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return  # closed by stop()
+            # A client that went away mid-answer: there is nobody left to tell.
+            with conn, contextlib.suppress(Exception):
+                self._one(conn)
+
+    def _one(self, conn: socket.socket) -> None:
+        conn.settimeout(10)
+        _pid, uid, _gid = _PEERCRED.unpack(
+            conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size)
+        )
+        if uid not in (os.getuid(), 0):
+            conn.sendall(encode({"ok": False, "error": "not this process's user"}))
+            return
+        line = _read_line(conn)
+        try:
+            reply = self.handle(check_request(decode(line, MAX_REQUEST)))
+        except ProtocolError as exc:
+            reply = {"ok": False, "error": str(exc)}
+        except Exception as exc:  # the worker must never see the agent fail
+            reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+        data = encode(reply)
+        if len(data) > MAX_ANSWER:
+            data = encode({"ok": False, "error": f"answer over {MAX_ANSWER} bytes: ask for fewer"})
+        conn.sendall(data)
+
+
+def _read_line(conn: socket.socket) -> bytes:
+    data = b""
+    while b"\n" not in data and len(data) <= MAX_REQUEST:
+        chunk = conn.recv(MAX_REQUEST + 1 - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\n", 1)[0] if b"\n" in data else data
+
+
+def _remove_stale(folder: Path) -> None:
+    """Sockets of processes that died without removing theirs (kill -9)."""
+    for path in folder.glob("*.sock"):
+        pid = path.stem
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            with contextlib.suppress(OSError):
+                path.unlink()

@@ -1,0 +1,84 @@
+"""The client side of the agent: ask a worker process, over its local channel.
+
+Every failure is an AgentError whose message says what to do: the agent is not loaded
+(and the flag that loads it), the process is gone, it did not answer in time, or it
+answered with an error.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+from leaktui.agent.protocol import MAX_ANSWER, channel_path, check_request, decode, encode
+
+AGENT_FLAG = "-I leaktui.agent"
+
+
+class AgentError(Exception):
+    """A request that got no answer, or an error answer; the message is for the user."""
+
+
+def _owner(pid: int) -> int:
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except FileNotFoundError:
+        raise AgentError(f"pid {pid}: no such process") from None
+
+
+def has_agent(pid: int) -> bool:
+    """Whether the process has a channel open (the agent is loaded and listening)."""
+    try:
+        return channel_path(pid, _owner(pid)).exists()
+    except (AgentError, OSError):
+        return False
+
+
+def ask(pid: int, request: dict, timeout: float = 30.0) -> dict:
+    """Send one request to ``pid``'s agent and return its answer (``ok`` is true)."""
+    request = check_request(request)  # fail here, not in the worker
+    path = channel_path(pid, _owner(pid))
+    if not path.exists():
+        raise AgentError(
+            f"pid {pid}: leaktui's agent is not loaded in this process; start the worker "
+            f"with '{AGENT_FLAG}' (celery -A proj worker {AGENT_FLAG})"
+        )
+    began = time.monotonic()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(str(path))
+            sock.sendall(encode(request))
+            data = _read_all(sock)
+        except PermissionError:
+            raise AgentError(
+                f"pid {pid}: its channel {path} belongs to another user; run leaktui as that "
+                "user, or with sudo"
+            ) from None
+        except ConnectionRefusedError:
+            raise AgentError(
+                f"pid {pid}: its channel {path} is not listening (the process is "
+                "ending, or was killed)"
+            ) from None
+        except TimeoutError:
+            raise AgentError(
+                f"pid {pid}: no answer within {timeout:g} s (a busy process, or a very large "
+                "heap: objgraph walks every object)"
+            ) from None
+    answer = decode(data.strip(), MAX_ANSWER + 1)
+    if not answer.get("ok"):
+        raise AgentError(f"pid {pid}: the agent says: {answer.get('error', 'no reason given')}")
+    answer["round_trip"] = round(time.monotonic() - began, 4)
+    return answer
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    chunks, size = [], 0
+    while size <= MAX_ANSWER:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
