@@ -279,7 +279,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_objgraph(args: argparse.Namespace) -> int:
     from leaktui import report
-    from leaktui.agent.protocol import ProtocolError
+    from leaktui.protocol import ProtocolError
     from leaktui.remote import AgentError, ask
 
     request: dict = {"command": "report", "limit": args.limit}

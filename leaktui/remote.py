@@ -11,7 +11,7 @@ import os
 import socket
 import time
 
-from leaktui.agent.protocol import MAX_ANSWER, channel_path, check_request, decode, encode
+from leaktui.protocol import MAX_ANSWER, channel_path, check_request, decode, encode
 
 AGENT_FLAG = "-I leaktui.agent"
 

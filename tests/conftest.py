@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent / "tui"))  # tui_fakes, for UI tests anywhere
 
 from harness import Broker, RunningWorker, filesystem_broker, redis_server, start_worker
 

@@ -56,6 +56,7 @@ def _module_level_imports(path: Path) -> list[str]:
     "path", sorted((ROOT / "leaktui" / "core").glob("*.py")), ids=lambda p: p.name
 )
 def test_core_knows_nothing_of_the_ui_and_loads_celery_lazily(path: Path) -> None:
+    """And nothing of the agent: importing leaktui.agent connects Celery's signals."""
     for name in _module_level_imports(path):
         top = name.split(".")[0]
         assert top not in ("textual", "textual_plotext", "celery", "kombu"), name
@@ -73,13 +74,27 @@ def _all_imports(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "path", sorted((ROOT / "leaktui" / "agent").glob("*.py")), ids=lambda p: p.name
+    "path",
+    [*sorted((ROOT / "leaktui" / "agent").glob("*.py")), ROOT / "leaktui" / "protocol.py"],
+    ids=lambda p: p.name,
 )
 def test_the_agent_imports_only_the_stdlib_objgraph_celery_and_itself(path: Path) -> None:
-    """It runs inside the user's workers: nothing of leaktui's UI or core comes with it."""
+    """It runs inside the user's workers: nothing of leaktui's UI or core comes with it,
+    only the protocol it shares with the client."""
     for name in _all_imports(path):
         top = name.split(".")[0]
         if top == "leaktui":
-            assert name.startswith("leaktui.agent"), name
+            assert name.startswith("leaktui.agent") or name == "leaktui.protocol", name
         else:
             assert top in sys.stdlib_module_names or top in ("objgraph", "celery"), name
+
+
+def test_the_client_side_never_loads_the_agent() -> None:
+    """Importing leaktui.agent hooks Celery's worker signals: the UI and CLI must not."""
+    code = (
+        "import sys, leaktui.cli, leaktui.remote, leaktui.tui.app;"
+        "import leaktui.tui.widgets.objgraph_pane;"
+        "print('leaktui.agent' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -28,7 +28,7 @@ from celery.signals import (
 
 from leaktui.agent import probes
 from leaktui.agent.channel import Channel
-from leaktui.agent.protocol import check_request
+from leaktui.protocol import check_request
 
 log = logging.getLogger("leaktui.agent")
 _channel: Channel | None = None

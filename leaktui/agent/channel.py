@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from leaktui.agent.protocol import (
+from leaktui.protocol import (
     MAX_ANSWER,
     MAX_REQUEST,
     ProtocolError,

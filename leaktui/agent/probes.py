@@ -16,7 +16,7 @@ import types
 
 import objgraph
 
-from leaktui.agent.protocol import MAX_DEPTH
+from leaktui.protocol import MAX_DEPTH
 
 _peak: dict[str, int] = {}
 _lock = threading.Lock()  # one walk of the heap at a time

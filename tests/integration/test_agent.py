@@ -12,8 +12,8 @@ import psutil
 import pytest
 from harness import send_task, wait_for
 
-from leaktui.agent.protocol import ProtocolError, channel_path
 from leaktui.cli import main
+from leaktui.protocol import ProtocolError, channel_path
 from leaktui.remote import AgentError, ask, has_agent
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]

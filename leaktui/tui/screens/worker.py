@@ -10,19 +10,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from leaktui.core.model import Snapshot, Worker
+from leaktui.tui.widgets.objgraph_pane import ObjgraphPane
 from leaktui.tui.widgets.process_table import ProcessTable
 from leaktui.tui.widgets.rss_chart import RssChart
 from leaktui.tui.widgets.status import StatusLine
 
-AGENT_HINT = (
-    "[b]objgraph[/b]: which Python types grow inside this process, and what holds them.\n"
-    "It needs leaktui's agent in the worker: start it with [b]-I leaktui.agent[/b], e.g.\n"
-    "  celery -A proj worker -I leaktui.agent\n"
-    "[dim](the agent and this pane come with the next release)[/dim]"
-)
+#: Seconds between objgraph fetches when auto-refresh is on.
+AUTO_REFRESH = 10.0
 
 
 class WorkerScreen(Screen):
@@ -31,6 +29,8 @@ class WorkerScreen(Screen):
     CSS_PATH = "worker.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("g", "objgraph", "objgraph", id="objgraph"),
+        Binding("a", "auto_refresh", "Auto-refresh", id="objgraph-auto"),
         Binding("j,down", "cursor_down", "Down", key_display="j ↓", show=False, id="worker-down"),
         Binding("k,up", "cursor_up", "Up", key_display="k ↑", show=False, id="worker-up"),
     ]
@@ -38,6 +38,7 @@ class WorkerScreen(Screen):
     def __init__(self, worker: str) -> None:
         super().__init__()
         self.worker_name = worker
+        self._auto: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -47,7 +48,7 @@ class WorkerScreen(Screen):
             yield RssChart(id="chart")
             with Vertical(id="side"):
                 yield Static(id="reason")
-                yield Static(AGENT_HINT, id="objgraph")
+                yield ObjgraphPane(id="objgraph")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -97,6 +98,26 @@ class WorkerScreen(Screen):
     @on(ProcessTable.RowHighlighted)
     def _row_moved(self) -> None:
         self._selected()
+
+    def action_objgraph(self) -> None:
+        """Fetch objgraph growth from inside the selected process (through its agent)."""
+        pid = self.query_one(ProcessTable).selected
+        if pid is None:
+            return
+        snapshot: Snapshot | None = self.app.snapshot  # type: ignore[attr-defined]
+        sample = snapshot.samples.get(pid) if snapshot else None
+        self.query_one(ObjgraphPane).fetch(pid, sample.rss if sample else None)
+
+    def action_auto_refresh(self) -> None:
+        """Fetch again every 10 s, for the selected process; again to stop."""
+        if self._auto is not None:
+            self._auto.stop()
+            self._auto = None
+            self.notify("objgraph auto-refresh off", timeout=2)
+            return
+        self._auto = self.set_interval(AUTO_REFRESH, self.action_objgraph)
+        self.action_objgraph()
+        self.notify(f"objgraph every {AUTO_REFRESH:g} s", timeout=2)
 
     def action_cursor_down(self) -> None:
         self.query_one(ProcessTable).action_cursor_down()

@@ -1,5 +1,5 @@
 """What the agent and its clients agree on: where a process's channel is, the commands and
-their arguments, and the limits. Shared by both sides; imports nothing of either.
+their arguments, and the limits. The one module both sides share: standard library only.
 
 One request per connection: a JSON object on one line, at most MAX_REQUEST bytes; one
 answer: a JSON object on one line, at most MAX_ANSWER bytes, ``{"ok": true, ...}`` or

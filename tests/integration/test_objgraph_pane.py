@@ -1,0 +1,101 @@
+"""The objgraph pane in the worker screen, on real workers with and without the agent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psutil
+import pytest
+from harness import send_task, wait_for
+from textual.widgets import DataTable, Static
+from tui_fakes import text_of
+
+from leaktui.core.monitor import Monitor
+from leaktui.remote import has_agent
+from leaktui.tui.app import LeakTuiApp
+from leaktui.tui.source import LiveSource
+from leaktui.tui.widgets.objgraph_pane import ObjgraphPane
+from leaktui.tui.widgets.process_table import ProcessTable
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+
+
+@pytest.fixture(autouse=True)
+def runtime_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "run"
+    folder.mkdir()
+    monkeypatch.setenv("LEAKTUI_RUNTIME_DIR", str(folder))
+
+
+async def until(pilot, condition, what: str, polls: int = 600) -> None:
+    for _ in range(polls):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def open_child(pilot, app: LeakTuiApp, child: int) -> ObjgraphPane:
+    """The worker screen with ``child`` selected."""
+    await until(pilot, lambda: app.snapshot is not None and app.snapshot.workers, "a tick")
+    await pilot.press("enter")
+    table = app.screen.query_one(ProcessTable)
+    await until(pilot, lambda: table.row_count == 2, "the worker's processes")
+    table.move_cursor(row=table.get_row_index(str(child)))
+    await pilot.pause()
+    return app.screen.query_one(ObjgraphPane)
+
+
+async def test_g_fetches_growth_from_the_child_and_enter_shows_what_holds_a_type(
+    fs_broker, workers
+) -> None:
+    worker = workers.start(fs_broker, ["-c", "1", "-n", "pane@%h", "-I", "leaktui.agent"])
+    worker.wait_ready()
+    (child,) = wait_for(
+        lambda: [c.pid for c in psutil.Process(worker.pid).children() if has_agent(c.pid)] or None,
+        60,
+        "the child's channel",
+    )
+    app = LeakTuiApp(LiveSource(Monitor(hostname="t", match="^pane@"), 0.5))
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await open_child(pilot, app, child)
+        status = pane.query_one("#objgraph-status", Static)
+        growth = pane.query_one("#objgraph-table", DataTable)
+        await pilot.press("g")  # the first fetch: a baseline
+        await until(pilot, lambda: "objects" in text_of(status), "the first fetch")
+        send_task(fs_broker, "leakapp.keep_things", 4000)
+        await until(pilot, lambda: "1 tasks" in text_of(status) or _ran(child), "the task")
+        await pilot.press("g")
+        await until(pilot, lambda: "leakapp.LeakyThing" in _rows(growth), "LeakyThing to grow")
+        row = growth.get_row("leakapp.LeakyThing")
+        assert str(row[2]).strip() == "+4,000"
+        growth.focus()
+        growth.move_cursor(row=growth.get_row_index("leakapp.LeakyThing"))
+        await pilot.press("enter")
+        chain = pane.query_one("#objgraph-chain", Static)
+        await until(pilot, lambda: "list (_things)" in text_of(chain), "the chain")
+        assert "module leakapp" in text_of(chain)
+
+
+def _ran(pid: int) -> bool:
+    from leaktui.remote import ask
+
+    return ask(pid, {"command": "ping"})["tasks"] >= 1
+
+
+def _rows(table: DataTable) -> set[str]:
+    return {str(k.value) for k in table.rows}
+
+
+async def test_without_the_agent_the_pane_gives_the_flag_to_add(fs_broker, workers) -> None:
+    worker = workers.start(fs_broker, ["-c", "1", "-n", "bare-pane@%h"])
+    worker.wait_ready()
+    (child,) = wait_for(lambda: psutil.Process(worker.pid).children() or None, 60, "a child")
+    app = LeakTuiApp(LiveSource(Monitor(hostname="t", match="^bare-pane@"), 0.5))
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await open_child(pilot, app, child.pid)
+        await pilot.press("g")
+        status = pane.query_one("#objgraph-status", Static)
+        await until(pilot, lambda: "not loaded" in text_of(status), "the error")
+        assert "-I leaktui.agent" in text_of(status)
+        assert app.screen.query_one(ProcessTable).row_count == 2  # the monitor carries on
