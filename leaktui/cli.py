@@ -187,6 +187,18 @@ def build_parser() -> argparse.ArgumentParser:
     objgraph.add_argument(
         "--timeout", type=_positive, default=30.0, metavar="S", help="seconds to wait (default: 30)"
     )
+    objgraph.add_argument(
+        "--broker",
+        metavar="URL",
+        help="ask through the Celery broker instead of the local channel (no result backend "
+        "needed); transport options, if the broker needs them, as JSON in "
+        "$LEAKTUI_BROKER_OPTIONS",
+    )
+    objgraph.add_argument(
+        "--node",
+        metavar="NAME",
+        help="with --broker: the worker that owns PID (found on this host if not given)",
+    )
     replay = commands.add_parser(
         "replay",
         help="show a recorded session in the monitor, with a time cursor",
@@ -280,13 +292,23 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_objgraph(args: argparse.Namespace) -> int:
     from leaktui import report
     from leaktui.protocol import ProtocolError
-    from leaktui.remote import AgentError, ask
+    from leaktui.remote import AgentError, ask, ask_broker
 
     request: dict = {"command": "report", "limit": args.limit}
     if args.type:
         request["type"] = args.type
     try:
-        answer = ask(args.pid, request, timeout=args.timeout)
+        if args.broker:
+            answer = ask_broker(
+                args.broker,
+                args.pid,
+                request,
+                node=args.node or _node_of(args.pid),
+                timeout=args.timeout,
+                transport_options=_broker_options(),
+            )
+        else:
+            answer = ask(args.pid, request, timeout=args.timeout)
     except ProtocolError as exc:
         raise BadInput(str(exc)) from None
     except AgentError as exc:
@@ -294,6 +316,27 @@ def cmd_objgraph(args: argparse.Namespace) -> int:
         return 1
     print(json.dumps(answer, indent=2) if args.json else report.objgraph_text(answer))
     return 0
+
+
+def _node_of(pid: int) -> str | None:
+    """The node name of the local worker that owns ``pid``, if there is one here."""
+    from leaktui.core.discover import Discoverer
+
+    found = Discoverer().scan()
+    return next((w.node for w in found.workers if pid in w.pids), None)
+
+
+def _broker_options() -> dict | None:
+    text = os.environ.get("LEAKTUI_BROKER_OPTIONS")
+    if not text:
+        return None
+    try:
+        options = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"$LEAKTUI_BROKER_OPTIONS: not JSON: {exc}") from None
+    if not isinstance(options, dict):
+        raise BadInput("$LEAKTUI_BROKER_OPTIONS: expected a JSON object")
+    return options
 
 
 # -- ps --------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The client side of the agent: ask a worker process, over its local channel.
+"""The client side of the agent: ask a worker process, over its local channel or through
+the Celery broker (the worker's main process answers, or relays to its child).
 
 Every failure is an AgentError whose message says what to do: the agent is not loaded
 (and the flag that loads it), the process is gone, it did not answer in time, or it
@@ -82,3 +83,60 @@ def _read_all(sock: socket.socket) -> bytes:
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks)
+
+
+def ask_broker(
+    url: str,
+    pid: int,
+    request: dict,
+    *,
+    node: str | None = None,
+    timeout: float = 10.0,
+    transport_options: dict | None = None,
+) -> dict:
+    """The same request as ``ask``, as a Celery remote-control command; no result backend.
+
+    With ``node`` the call returns as soon as that worker replies; without it every worker
+    is asked and the call waits the whole ``timeout`` for the one that owns ``pid``.
+    """
+    from celery import Celery
+    from kombu.exceptions import OperationalError
+
+    from leaktui.core.cmdline import redact
+
+    request = check_request(request)
+    shown = redact(url)
+    app = Celery("leaktui-client", broker=url, set_as_current=False)
+    if transport_options:
+        app.conf.broker_transport_options = transport_options
+    began = time.monotonic()
+    try:
+        with app.connection_for_write() as connection:
+            try:
+                connection.ensure_connection(max_retries=1, timeout=timeout)
+            except (OperationalError, OSError) as exc:
+                raise AgentError(f"cannot reach the broker at {shown}: {exc}") from None
+            replies = app.control.broadcast(
+                "leaktui",
+                arguments={"pid": pid, "request": request},
+                destination=[node] if node else None,
+                reply=True,
+                timeout=timeout,
+                connection=connection,
+            )
+    finally:
+        app.close()
+    answers = [a for reply in replies or [] for a in reply.values()]
+    if not node:  # asked everyone: only the owner's answer counts
+        answers = [a for a in answers if a.get("mine") is not False]
+    if not answers:
+        who = f"worker {node} did not answer" if node else "no worker that owns it answered"
+        raise AgentError(
+            f"pid {pid}: {who} through {shown} within {timeout:g} s; is the agent loaded "
+            f"({AGENT_FLAG}), and is the worker running and not too busy to reply?"
+        )
+    answer = answers[0]
+    if not answer.get("ok"):
+        raise AgentError(f"pid {pid}: the agent says: {answer.get('error', 'no reason given')}")
+    answer["round_trip"] = round(time.monotonic() - began, 4)
+    return answer

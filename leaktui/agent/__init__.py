@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import logging
+import os
 
 from celery import shared_task
 from celery.signals import (
@@ -25,10 +26,11 @@ from celery.signals import (
     worker_ready,
     worker_shutdown,
 )
+from celery.worker.control import inspect_command
 
 from leaktui.agent import probes
-from leaktui.agent.channel import Channel
-from leaktui.protocol import check_request
+from leaktui.agent.channel import Channel, ask_local
+from leaktui.protocol import ProtocolError, check_request
 
 log = logging.getLogger("leaktui.agent")
 _channel: Channel | None = None
@@ -76,6 +78,41 @@ worker_process_shutdown.connect(_close, weak=False)
 worker_shutdown.connect(_close, weak=False)
 task_postrun.connect(_count, weak=False)
 atexit.register(_close)
+
+
+#: How long the main process waits for a child when it relays a request from the broker.
+RELAY_TIMEOUT = 20.0
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return int(f.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@inspect_command(
+    args=[("pid", int)],
+    signature="<pid>",
+    name="leaktui",
+)
+def leaktui_remote(state: object, pid: int = 0, request: dict | None = None) -> dict:
+    """The broker path: this worker's main process answers for itself or relays to its
+    child. Workers that do not own the pid say so (``mine``: false)."""
+    me = os.getpid()
+    if pid not in (me, 0) and _parent_of(pid) != me:
+        return {"ok": False, "mine": False, "error": f"pid {pid} is not a process of this worker"}
+    try:
+        checked = check_request(request or {"command": "ping"})
+    except ProtocolError as exc:
+        return {"ok": False, "error": str(exc)}
+    try:
+        if pid in (me, 0):
+            return probes.answer(checked)
+        return ask_local(pid, checked, RELAY_TIMEOUT)
+    except Exception as exc:  # never let the agent fail the worker's control loop
+        return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
 @shared_task(name="leaktui.debug_memory")

@@ -128,3 +128,26 @@ def _remove_stale(folder: Path) -> None:
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
             with contextlib.suppress(OSError):
                 path.unlink()
+
+
+def ask_local(pid: int, request: dict, timeout: float) -> dict:
+    """Relay a checked request to another process's channel (the main process asking one
+    of its children, for a request that came through the broker)."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(str(channel_path(pid)))
+            sock.sendall(encode(request))
+            data = b""
+            while len(data) <= MAX_ANSWER:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        return decode(data.strip(), MAX_ANSWER + 1)
+    except FileNotFoundError:
+        return {"ok": False, "error": f"pid {pid} has no channel (it is starting or ending)"}
+    except TimeoutError:
+        return {"ok": False, "error": f"pid {pid} did not answer within {timeout:g} s"}
+    except (OSError, ProtocolError) as exc:
+        return {"ok": False, "error": f"pid {pid}: {exc}"}

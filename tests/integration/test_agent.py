@@ -10,11 +10,12 @@ from pathlib import Path
 
 import psutil
 import pytest
+from fsbroker import transport_options
 from harness import send_task, wait_for
 
 from leaktui.cli import main
 from leaktui.protocol import ProtocolError, channel_path
-from leaktui.remote import AgentError, ask, has_agent
+from leaktui.remote import AgentError, ask, ask_broker, has_agent
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -195,3 +196,61 @@ def test_ps_shows_which_workers_have_the_agent(workers, fs_broker, capsys) -> No
     assert agent == {"agent-ps-yes": True, "agent-ps-no": False}
     loaded_processes = next(w for w in document["workers"] if w["agent"])["processes"]
     assert all(p["agent"] for p in loaded_processes)  # the main process and its child
+
+
+@pytest.mark.parametrize("broker_name", ["filesystem", "redis"])
+def test_the_broker_path_gives_the_same_answer_as_the_local_one(
+    request: pytest.FixtureRequest, workers, broker_name: str, monkeypatch, capsys
+) -> None:
+    broker = request.getfixturevalue("fs_broker" if broker_name == "filesystem" else "redis_broker")
+    node = f"agent-via-{broker_name}@testhost"
+    worker = workers.start(broker, ["-c", "2", "-n", node, *AGENT])
+    worker.wait_ready()
+    kids = with_channels(worker.pid, 2)
+    send_task(broker, "leakapp.keep_things", 250)
+    ran = wait_for(
+        lambda: next((p for p in kids if tasks_of(p) == 1), None), 60, "a child to run the task"
+    )
+    options = transport_options(broker.env["LEAKAPP_FS"]) if "LEAKAPP_FS" in broker.env else None
+    chain = {"command": "chain", "type": "leakapp.LeakyThing"}
+    local = ask(ran, chain)
+    for who in (node, None):  # to the worker by name, and to every worker
+        via = ask_broker(broker.url, ran, chain, node=who, timeout=5, transport_options=options)
+        assert via["pid"] == local["pid"] == ran
+        assert via["chain"] == local["chain"]
+        assert via["tasks"] == local["tasks"] == 1
+    if options:
+        monkeypatch.setenv("LEAKTUI_BROKER_OPTIONS", json.dumps(options))
+    argv = ["objgraph", str(ran), "--type", "leakapp.LeakyThing", "--broker", broker.url]
+    assert main([*argv, "--json"]) == 0  # the node found on this host
+    assert json.loads(capsys.readouterr().out)["chain"] == local["chain"]
+    main_answer = ask_broker(
+        broker.url, worker.pid, {"command": "gc"}, node=node, timeout=5, transport_options=options
+    )
+    assert main_answer["pid"] == worker.pid  # the main process answers for itself
+    with pytest.raises(AgentError, match="not a process of this worker"):
+        ask_broker(
+            broker.url,
+            os.getpid(),
+            {"command": "ping"},
+            node=node,
+            timeout=5,
+            transport_options=options,
+        )
+
+
+def test_an_unreachable_broker_and_a_silent_worker_get_their_own_messages(fs_broker) -> None:
+    from harness import free_port
+
+    with pytest.raises(AgentError, match=r"cannot reach the broker at redis://127\.0\.0\.1"):
+        ask_broker(f"redis://127.0.0.1:{free_port()}/0", 1, {"command": "ping"}, timeout=2)
+    options = transport_options(fs_broker.env["LEAKAPP_FS"])
+    with pytest.raises(AgentError, match="worker nobody@nowhere did not answer"):
+        ask_broker(
+            fs_broker.url,
+            1,
+            {"command": "ping"},
+            node="nobody@nowhere",
+            timeout=1,
+            transport_options=options,
+        )
