@@ -42,7 +42,6 @@ def answer(request: dict) -> dict:
         else:  # report: what the debug_memory task logs
             body = _growth(request["limit"])
             body["common"] = _common(request["limit"])
-            body["gc"] = _gc()
             if "type" in request:
                 body["chain"] = _chain(request["type"], request["depth"])["chain"]
     return {
@@ -67,6 +66,7 @@ def _growth(limit: int) -> dict:
     return {
         "objects": sum(stats.values()),
         "growth": [{"type": n, "count": c, "delta": d} for n, c, d in rows[:limit]],
+        "gc": _gc(),  # cheap, and it tells reference cycles from a growing collection
     }
 
 

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 
+from leaktui.core.diagnosis import diagnose
 from leaktui.core.model import Snapshot, Worker
 from leaktui.tui.widgets.objgraph_pane import ObjgraphPane
 from leaktui.tui.widgets.process_table import ProcessTable
@@ -91,9 +92,23 @@ class WorkerScreen(Screen):
         reason = Text()
         reason.append(f"pid {pid}\n", style="bold")
         reason.append(verdict.reason if verdict else "no verdict yet")
-        if assessed is not None and assessed.fds is not None:
-            reason.append(f"\nopen files: {assessed.fds.kind}: {assessed.fds.reason}")
+        fds = assessed.fds if assessed is not None else None
+        if fds is not None:
+            reason.append(f"\nopen files: {fds.kind}: {fds.reason}")
+        fetches = self.query_one(ObjgraphPane).fetches_for(pid)
+        found = diagnose(verdict, fds, fetches, snapshot.time)
+        if found is not None:
+            reason.append("\nlikely: ", style="bold yellow")
+            reason.append(found.cause)
+            reason.append("\nnext: ", style="bold")
+            reason.append(found.next_step)
+            if found.stopgap:
+                reason.append(f"\n{found.stopgap}", style="dim")
         self.query_one("#reason", Static).update(reason)
+
+    @on(ObjgraphPane.Fetched)
+    def _evidence_arrived(self) -> None:
+        self._selected()  # the diagnosis may change with it
 
     @on(ProcessTable.RowHighlighted)
     def _row_moved(self) -> None:

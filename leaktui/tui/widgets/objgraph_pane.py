@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from leaktui import fmt
+from leaktui.core.diagnosis import Fetch
 from leaktui.protocol import ProtocolError
 from leaktui.remote import AGENT_FLAG, AgentError, ask
 
@@ -36,10 +37,9 @@ HINT = (
 
 @dataclass
 class _Process:
-    """What the pane remembers of one process: its last fetches' deltas, by type."""
+    """What the pane remembers of one process: its last fetches."""
 
-    fetches: deque[dict[str, int]] = field(default_factory=lambda: deque(maxlen=HISTORY))
-    last: dict | None = None
+    fetches: deque[Fetch] = field(default_factory=lambda: deque(maxlen=HISTORY))
 
 
 class ObjgraphPane(Vertical):
@@ -114,8 +114,15 @@ class ObjgraphPane(Vertical):
             return
         answer = message.answer or {}
         memory = self._processes.setdefault(message.pid, _Process())
-        memory.fetches.append({row["type"]: row["delta"] for row in answer.get("growth", [])})
-        memory.last = answer
+        gc = answer.get("gc") or {}
+        memory.fetches.append(
+            Fetch(
+                answer.get("objects", 0),
+                {row["type"]: row["delta"] for row in answer.get("growth", [])},
+                gc.get("uncollectable", 0),
+                gc.get("garbage", 0),
+            )
+        )
         first = len(memory.fetches) == 1
         self._status(
             f"pid {message.pid} · {answer.get('objects', 0):,} objects · "
@@ -131,7 +138,7 @@ class ObjgraphPane(Vertical):
         history = list(memory.fetches)[1:]  # the first fetch counts everything
         for row in answer.get("growth", []):
             name = row["type"]
-            seen = sum(1 for fetch in history if name in fetch)
+            seen = sum(1 for fetch in history if name in fetch.growth)
             grew = f"{seen}/{len(history)}" if history else "-"
             style = "bold red" if history and seen == len(history) and len(history) >= 2 else ""
             table.add_row(
@@ -142,6 +149,11 @@ class ObjgraphPane(Vertical):
                 key=name,
             )
         table.display = True
+
+    def fetches_for(self, pid: int) -> list[Fetch]:
+        """This process's fetches so far, oldest first: the evidence for a diagnosis."""
+        memory = self._processes.get(pid)
+        return list(memory.fetches) if memory else []
 
     # -- the chain of a type -------------------------------------------------------------------
 

@@ -1,0 +1,129 @@
+"""From the evidence to the likely cause, the next step, and the stopgap.
+
+The classic four causes of a Celery worker's growing memory, told apart by what the agent
+sees inside the process (objgraph growth, gc) and by the verdicts:
+
+| evidence                                     | likely cause                         |
+|----------------------------------------------|--------------------------------------|
+| open files keep growing                      | resource handles                     |
+| uncollectable objects or gc.garbage grow     | reference cycles                     |
+| a Python type grows along with RSS           | an unbounded cache or collection     |
+| RSS grows while Python object counts stay flat | a C extension or the allocator     |
+
+Always with the stopgap: ``--max-memory-per-child``, from the baseline that was observed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from leaktui.core.verdict import Verdict
+
+MIB = 1 << 20
+#: A type counts as growing when it grew in at least this many of the fetches compared.
+PERSISTENT = 2
+#: Object counts are "flat" when they grow by less than this many per fetch, on average.
+FLAT_OBJECTS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """One objgraph answer from the agent, reduced to what the diagnosis needs."""
+
+    objects: int
+    growth: dict[str, int]
+    """Type name -> rise since the previous fetch."""
+    uncollectable: int = 0
+    garbage: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    cause: str
+    next_step: str
+    stopgap: str | None = None
+
+
+def diagnose(
+    memory: Verdict | None,
+    fds: Verdict | None,
+    fetches: Sequence[Fetch] = (),
+    now: float | None = None,
+) -> Diagnosis | None:
+    """The likeliest cause given what is known; None when nothing grows.
+
+    ``fetches`` are the agent's answers, oldest first; the first one is a baseline (its
+    growth counts everything), so evidence starts from the second. ``now`` is the moment
+    of the verdict, to find where the growth started from.
+    """
+    growing = memory is not None and memory.kind in ("leak", "suspect")
+    fd_leak = fds is not None and fds.kind == "leak"
+    if not growing and not fd_leak:
+        return None
+    stopgap = _stopgap(memory, now) if growing else None
+    if fd_leak:
+        return Diagnosis(
+            "open files keep growing: resource handles (files, sockets, connections) not closed",
+            "close them on every path: 'with open(...)', 'with closing(...)', or the client's "
+            "own context manager; ls -l /proc/PID/fd shows what they are",
+            stopgap,
+        )
+    later = list(fetches[1:])
+    if len(later) >= 2 and later[-1].garbage + later[-1].uncollectable > max(
+        later[0].garbage + later[0].uncollectable, 0
+    ):
+        return Diagnosis(
+            "gc.garbage and uncollectable objects grow: reference cycles the collector cannot free",
+            "break the cycle (a weakref for the back link), or drop the __del__ that keeps "
+            "it uncollectable; gc.garbage holds the objects",
+            stopgap,
+        )
+    counts: dict[str, int] = {}
+    for fetch in later:
+        for name in fetch.growth:
+            counts[name] = counts.get(name, 0) + 1
+    persistent = sorted(
+        (name for name, seen in counts.items() if seen >= PERSISTENT),
+        key=lambda n: -sum(f.growth.get(n, 0) for f in later),
+    )
+    if persistent:
+        top = persistent[0]
+        return Diagnosis(
+            f"{top} keeps growing with RSS: an unbounded cache or global collection",
+            f"find what holds it (Enter on {top} in the objgraph pane, or leaktui objgraph PID "
+            f"--type {top}) and bound it: collections.deque(maxlen=N), "
+            "functools.lru_cache(maxsize=N), or clear it after each task",
+            stopgap,
+        )
+    if len(later) >= 2:
+        per_fetch = (later[-1].objects - later[0].objects) / (len(later) - 1)
+        if per_fetch < FLAT_OBJECTS:
+            return Diagnosis(
+                "RSS grows while Python's object counts stay flat: a C extension, or the "
+                "allocator holding freed memory",
+                "profile native allocations: memray run --native, or valgrind; try "
+                "MALLOC_ARENA_MAX=2 for glibc's per-thread arenas",
+                stopgap,
+            )
+    return Diagnosis(
+        "growing; the cause is not known yet",
+        "fetch objgraph (g) twice or more, a few minutes apart, from the growing process: "
+        "the agent tells a growing type from flat object counts",
+        stopgap,
+    )
+
+
+def _stopgap(memory: Verdict | None, now: float | None) -> str | None:
+    """Recycle children before they grow much past where they started."""
+    if memory is None or memory.level is None:
+        return None
+    baseline = memory.level
+    if memory.rate and memory.rate > 0 and memory.since is not None and now is not None:
+        grown = memory.rate * max(0.0, now - memory.since) / 3600
+        baseline = max(memory.level - grown, memory.level / 4)
+    kib = int(baseline * 1.5 / 1024)
+    return (
+        f"meanwhile: --max-memory-per-child={kib} (KiB: 1.5 times the {baseline / MIB:.0f} MiB "
+        "the process started from) recycles a child before it grows far"
+    )

@@ -1,0 +1,68 @@
+"""The classic four causes, told apart by the evidence; always with the stopgap."""
+
+from __future__ import annotations
+
+import pytest
+
+from leaktui.core.diagnosis import Fetch, diagnose
+from leaktui.core.verdict import Verdict
+
+MIB = 1 << 20
+NOW = 1_800_000_000.0
+LEAK = Verdict("leak", "…", rate=30 * MIB, level=200 * MIB, since=NOW - 4 * 3600)
+FD_LEAK = Verdict("leak", "…", rate=100)
+STABLE = Verdict("stable", "…", rate=0.0, level=80 * MIB)
+
+
+def fetches(*growths: dict[str, int], objects: list[int] | None = None, garbage=0) -> list:
+    objects = objects or [100_000 + 5000 * i for i in range(len(growths) + 1)]
+    baseline = Fetch(objects[0], {"dict": 9999, "list": 999})
+    return [baseline] + [
+        Fetch(objects[i + 1], g, garbage=garbage * (i + 1)) for i, g in enumerate(growths)
+    ]
+
+
+def test_nothing_growing_needs_no_diagnosis() -> None:
+    assert diagnose(STABLE, None, fetches({"dict": 3})) is None
+
+
+def test_a_type_that_keeps_growing_is_an_unbounded_collection() -> None:
+    found = diagnose(LEAK, None, fetches({"tasks.Invoice": 500}, {"tasks.Invoice": 480}), NOW)
+    assert "tasks.Invoice keeps growing" in found.cause
+    assert "deque(maxlen=N)" in found.next_step
+
+
+def test_growing_garbage_is_reference_cycles() -> None:
+    found = diagnose(LEAK, None, fetches({}, {}, garbage=40), NOW)
+    assert "reference cycles" in found.cause
+
+
+def test_flat_object_counts_point_to_native_memory() -> None:
+    flat = fetches({"int": 2}, {"str": 1}, objects=[100_000, 100_050, 100_080])
+    found = diagnose(LEAK, None, flat, NOW)
+    assert "C extension" in found.cause
+    assert "memray run --native" in found.next_step
+
+
+def test_growing_fds_are_resource_handles() -> None:
+    found = diagnose(STABLE, FD_LEAK)
+    assert "resource handles" in found.cause
+    assert "with open" in found.next_step
+
+
+def test_without_the_agent_it_says_what_would_tell() -> None:
+    found = diagnose(LEAK, None, (), NOW)
+    assert "not known yet" in found.cause
+    assert "fetch objgraph" in found.next_step
+
+
+def test_the_stopgap_is_derived_from_the_baseline_observed() -> None:
+    """200 MiB now after 4 h at 30 MiB/h: it started at 80 MiB; 1.5 times that is 120 MiB."""
+    found = diagnose(LEAK, None, (), NOW)
+    assert f"--max-memory-per-child={120 * 1024}" in found.stopgap
+    assert "80 MiB" in found.stopgap
+
+
+@pytest.mark.parametrize("memory", [STABLE, None])
+def test_no_stopgap_when_memory_does_not_grow(memory) -> None:
+    assert diagnose(memory, FD_LEAK).stopgap is None
