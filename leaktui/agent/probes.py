@@ -55,7 +55,7 @@ def answer(request: dict) -> dict:
 
 def _growth(limit: int) -> dict:
     """Types whose count rose above their peak since the last call, largest rise first."""
-    stats = objgraph.typestats(shortnames=False)
+    stats = {_short(n): c for n, c in objgraph.typestats(shortnames=False).items()}
     rows = []
     for name, count in stats.items():
         delta = count - _peak.get(name, 0)
@@ -72,9 +72,14 @@ def _growth(limit: int) -> dict:
 
 def _common(limit: int) -> list[dict]:
     return [
-        {"type": n, "count": c}
+        {"type": _short(n), "count": c}
         for n, c in objgraph.most_common_types(limit=limit, shortnames=False)
     ]
+
+
+def _short(name: str) -> str:
+    """``dict``, not ``builtins.dict``; other types keep their module (which one is it?)."""
+    return name[9:] if name.startswith("builtins.") else name
 
 
 def _chain(type_name: str, depth: int) -> dict:

@@ -254,3 +254,23 @@ def test_an_unreachable_broker_and_a_silent_worker_get_their_own_messages(fs_bro
             timeout=1,
             transport_options=options,
         )
+
+
+def test_the_debug_memory_task_logs_the_report_in_the_process_that_runs_it(
+    workers, fs_broker
+) -> None:
+    worker = workers.start(fs_broker, ["-c", "1", "-n", "agent-task@%h", *AGENT])
+    worker.wait_ready()
+    send_task(fs_broker, "leaktui.debug_memory")  # what `celery call` sends
+    line = wait_for(
+        lambda: next(
+            (ln for ln in worker.log.read_text().splitlines() if "leaktui.debug_memory:" in ln),
+            None,
+        ),
+        60,
+        "the report in the worker's log",
+    )
+    (child,) = children_of(worker.pid)
+    assert f"'pid': {child}" in line
+    assert "'growth':" in line
+    assert "'common':" in line
