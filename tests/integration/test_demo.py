@@ -1,0 +1,154 @@
+"""`leaktui demo`: real workers on the embedded broker, the verdicts it promises, and a
+clean exit that leaves no process and no folder behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import psutil
+import pytest
+from harness import wait_for
+
+pytestmark = [pytest.mark.integration]
+
+
+def demo_processes() -> list[psutil.Process]:
+    """Every process the demo may have started (its workers carry its node names)."""
+    out = []
+    for p in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(p.info["cmdline"] or [])
+        if "leaktui.demo.app" in cmdline or "@leaktui-demo" in cmdline:
+            out.append(p)
+    return out
+
+
+def demo_folders(tmp: Path) -> list[Path]:
+    return sorted(tmp.glob("leaktui-demo-*"))
+
+
+@pytest.fixture
+def private_tmp(tmp_path: Path) -> Path:
+    """The demo's temporary folder goes here, so the test can see it come and go."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    return folder
+
+
+@pytest.mark.timeout(400)
+def test_the_headless_demo_finds_the_leak_the_warm_up_the_healthy_worker_and_the_fd_leak(
+    private_tmp: Path,
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "leaktui", "demo", "--headless", "--duration", "150", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=360,
+        env={**os.environ, "TMPDIR": str(private_tmp)},
+    )
+    assert result.returncode == 0, result.stderr
+    verdicts = {row["worker"].split("@")[0]: row for row in json.loads(result.stdout)}
+    assert verdicts["reports"]["verdict"] == "leak"
+    assert verdicts["thumbnails"]["verdict"] in ("warming", "stable")
+    assert (
+        "levelled off" in verdicts["thumbnails"]["reason"]
+        or verdicts["thumbnails"]["verdict"] == "warming"
+    )
+    assert verdicts["email"]["verdict"] == "stable"
+    assert verdicts["exports"]["fd_verdict"] == "leak"
+    assert verdicts["exports"]["verdict"] != "leak"  # its memory does not leak, its files do
+    assert not demo_folders(private_tmp)
+    assert not demo_processes()
+
+
+@pytest.mark.timeout(200)
+def test_sigterm_stops_every_demo_process_and_removes_its_folder(private_tmp: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "leaktui", "demo", "--headless", "--duration", "600"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "TMPDIR": str(private_tmp)},
+    )
+    try:
+        folder = wait_for(lambda: (demo_folders(private_tmp) or [None])[0], 60, "the demo folder")
+        wait_for(
+            lambda: (
+                sum(" ready." in p.read_text(errors="replace") for p in folder.glob("*.log")) == 4
+            ),
+            120,
+            "the four demo workers",
+        )
+        assert len(demo_processes()) == 7  # four main processes, three prefork children
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        if proc.poll() is None:  # a failed assertion: still let the demo clean up after itself
+            proc.terminate()
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    assert not demo_folders(private_tmp)
+    wait_for(lambda: not demo_processes(), 30, "every demo process to be gone")
+    assert not Path(tempfile.gettempdir(), folder.name).exists()
+
+
+@pytest.mark.timeout(240)
+async def test_the_demo_ui_fetches_objgraph_from_the_leaking_child(private_tmp, monkeypatch):
+    from textual.widgets import DataTable, Static
+    from tui_fakes import text_of
+
+    from leaktui.core.monitor import Monitor
+    from leaktui.demo.launcher import DEMO_THRESHOLDS, MATCH, Demo
+    from leaktui.tui.app import LeakTuiApp
+    from leaktui.tui.source import LiveSource
+    from leaktui.tui.widgets.objgraph_pane import ObjgraphPane
+    from leaktui.tui.widgets.process_table import ProcessTable
+
+    monkeypatch.setenv("TMPDIR", str(private_tmp))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
+
+    async def until(pilot, condition, what: str, polls: int = 1200) -> None:
+        for _ in range(polls):
+            if condition():
+                return
+            await pilot.pause(0.05)
+        panes = app.screen.query(ObjgraphPane)
+        shown = text_of(panes.first().query_one("#objgraph-status", Static)) if panes else ""
+        raise AssertionError(f"timed out waiting for {what}; the pane says {shown!r}")
+
+    with Demo() as demo:
+        monitor = Monitor(hostname="demo", match=MATCH, thresholds=DEMO_THRESHOLDS)
+        app = LeakTuiApp(LiveSource(monitor, 0.5), match=MATCH)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.snapshot and len(app.snapshot.workers) == 4, "4 workers")
+            table = app.screen.query_one(DataTable)
+            table.move_cursor(row=table.get_row_index("reports@leaktui-demo"))
+            await pilot.press("enter")
+            processes = app.screen.query_one(ProcessTable)
+            await until(pilot, lambda: processes.row_count == 2, "main and child")
+            (reports,) = [w for w in app.snapshot.workers if w.name.startswith("reports@")]
+            processes.move_cursor(row=processes.get_row_index(str(reports.children[0])))
+            pane = app.screen.query_one(ObjgraphPane)
+            status = pane.query_one("#objgraph-status", Static)
+            growth = pane.query_one("#objgraph-table", DataTable)
+            await pilot.press("g")  # a baseline
+            await until(pilot, lambda: "objects" in text_of(status), "the first fetch")
+            await pilot.pause(2.0)  # let the leak add a few Reports (10 tasks)
+            await pilot.press("g")
+            name = "leaktui.demo.app.Report"
+            await until(pilot, lambda: name in {str(k.value) for k in growth.rows}, "Report")
+            growth.focus()
+            growth.move_cursor(row=growth.get_row_index(name))
+            await pilot.press("enter")
+            chain = pane.query_one("#objgraph-chain", Static)
+            await until(pilot, lambda: "list (reports)" in text_of(chain), "the chain")
+            assert "module leaktui.demo.app" in text_of(chain)
+        assert demo.folder.exists()
+    assert not demo.folder.exists()
