@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from leaktui.core.verdict import Verdict
 
 MIB = 1 << 20
-#: A type counts as growing when it grew in at least this many of the fetches compared.
-PERSISTENT = 2
+#: A type counts as growing when it grew by at least this much in every fetch since the
+#: baseline (one is enough: the growth is measured against what it was a fetch ago).
+PERSISTENT_DELTA = 100
 #: Object counts are "flat" when they grow by less than this many per fetch, on average.
 FLAT_OBJECTS = 1000
 
@@ -79,12 +80,9 @@ def diagnose(
             "it uncollectable; gc.garbage holds the objects",
             stopgap,
         )
-    counts: dict[str, int] = {}
-    for fetch in later:
-        for name in fetch.growth:
-            counts[name] = counts.get(name, 0) + 1
+    names = set().union(*(f.growth for f in later)) if later else set()
     persistent = sorted(
-        (name for name, seen in counts.items() if seen >= PERSISTENT),
+        (n for n in names if all(f.growth.get(n, 0) >= PERSISTENT_DELTA for f in later)),
         key=lambda n: -sum(f.growth.get(n, 0) for f in later),
     )
     if persistent:

@@ -68,7 +68,7 @@ async def test_g_fetches_growth_from_the_child_and_enter_shows_what_holds_a_type
         await pilot.press("g")
         await until(pilot, lambda: "leakapp.LeakyThing" in _rows(growth), "LeakyThing to grow")
         row = growth.get_row("leakapp.LeakyThing")
-        assert str(row[2]).strip() == "+4,000"
+        assert str(row[0]).strip() == "+4,000"  # the Δ column
         growth.focus()
         growth.move_cursor(row=growth.get_row_index("leakapp.LeakyThing"))
         await pilot.press("enter")

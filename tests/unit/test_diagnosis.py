@@ -66,3 +66,8 @@ def test_the_stopgap_is_derived_from_the_baseline_observed() -> None:
 @pytest.mark.parametrize("memory", [STABLE, None])
 def test_no_stopgap_when_memory_does_not_grow(memory) -> None:
     assert diagnose(memory, FD_LEAK).stopgap is None
+
+
+def test_one_fetch_after_the_baseline_is_enough_for_a_type_that_grew_a_lot() -> None:
+    found = diagnose(LEAK, None, fetches({"app.Report": 250, "dict": 4}), NOW)
+    assert "app.Report keeps growing" in found.cause

@@ -68,7 +68,8 @@ class ObjgraphPane(Vertical):
 
     def on_mount(self) -> None:
         table = self.query_one("#objgraph-table", DataTable)
-        for key, label in (("type", "Type"), ("count", "Count"), ("delta", "Δ"), ("seen", "Grew")):
+        # Numbers first: in a narrow pane a long type name may be cut, the figures not.
+        for key, label in (("delta", "Δ"), ("count", "Count"), ("seen", "Grew"), ("type", "Type")):
             table.add_column(label, key=key)
         table.display = False
 
@@ -142,10 +143,10 @@ class ObjgraphPane(Vertical):
             grew = f"{seen}/{len(history)}" if history else "-"
             style = "bold red" if history and seen == len(history) and len(history) >= 2 else ""
             table.add_row(
-                Text(name, style=style),
-                Text(f"{row['count']:,}", justify="right"),
                 Text(f"+{row['delta']:,}", justify="right"),
+                Text(f"{row['count']:,}", justify="right"),
                 grew,
+                Text(name, style=style),
                 key=name,
             )
         table.display = True

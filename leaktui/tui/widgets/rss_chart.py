@@ -29,31 +29,35 @@ class RssChart(PlotextPlot):
             self.refresh()
             return
         x = [(t - now) / 60 for t, _ in points]
+        values = [v / MIB for _, v in points]
+        note = ""
         # Trend and limit first, RSS last: what was measured is drawn on top.
         if verdict is not None and verdict.rate is not None and verdict.level is not None:
             ahead = _ahead(verdict, -x[0])
+            top = max(values)
             if verdict.kind in ("leak", "suspect", "warming"):
                 ys = [(verdict.level + verdict.rate * m / 60) / MIB for m in (x[0], ahead)]
                 plt.plot([x[0], ahead], ys, label="trend", color="orange", marker="braille")
+                top = max(top, *ys)
             if verdict.limit is not None:
-                top = verdict.limit.bytes / MIB
-                plt.plot(
-                    [x[0], ahead],
-                    [top, top],
-                    label=verdict.limit.kind,
-                    color="red",
-                    marker="braille",
-                )
-        plt.plot(x, [v / MIB for _, v in points], label="RSS", color="cyan", marker="braille")
-        plt.title(_title(verdict))
+                limit, kind = verdict.limit.bytes / MIB, verdict.limit.kind
+                if limit <= 3 * top:  # a far-off limit would flatten the line to nothing
+                    plt.plot(
+                        [x[0], ahead], [limit, limit], label=kind, color="red", marker="braille"
+                    )
+                else:
+                    note = f" · {kind} limit {limit / 1024:.1f} GiB, off the chart"
+        plt.plot(x, values, label="RSS", color="cyan", marker="braille")
+        plt.title(_title(verdict) + note)
         self.refresh()
 
 
 def _ahead(verdict: Verdict, seen_minutes: float) -> float:
-    """How far ahead to draw the trend: to the limit when it is near, else as far as seen."""
+    """How far ahead to draw the trend: as far as has been seen, or to the limit if sooner."""
+    ahead = max(seen_minutes, 1.0)
     if verdict.eta is not None:
-        return min(verdict.eta / 60, max(seen_minutes, 10.0) * 3)
-    return max(seen_minutes, 10.0) / 2
+        return min(verdict.eta / 60, ahead)
+    return ahead
 
 
 def _title(verdict: Verdict | None) -> str:
