@@ -3,18 +3,21 @@ a new virtual environment and opens the demo, which shows its workers and quits 
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pty
 import re
 import select
 import shutil
+import signal
 import struct
 import subprocess
 import termios
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from test_demo import demo_processes
 
@@ -59,20 +62,39 @@ def test_the_quickstart_installs_and_opens_the_demo(tmp_path: Path) -> None:
     )
     os.close(slave)
     seen = b""
+
+    def read(until: float) -> None:
+        """Drain the terminal (a full one would block the app) for at most ``until``."""
+        nonlocal seen
+        ready, _, _ = select.select([master], [], [], min(1.0, max(0.0, until)))
+        if ready:
+            try:
+                seen = (seen + os.read(master, 65536))[-200_000:]
+            except OSError:  # the other side closed: the app has exited
+                time.sleep(0.05)
+
+    def tail() -> str:
+        return seen[-3000:].decode(errors="replace")
+
     try:
         deadline = time.monotonic() + 480  # the install, then the workers' start
         while b"4 workers" not in seen:
-            assert proc.poll() is None, seen[-3000:].decode(errors="replace")
-            assert time.monotonic() < deadline, seen[-3000:].decode(errors="replace")
-            ready, _, _ = select.select([master], [], [], 1.0)
-            if ready:
-                seen = (seen + os.read(master, 65536))[-200_000:]
+            assert proc.poll() is None, tail()
+            assert time.monotonic() < deadline, tail()
+            read(deadline - time.monotonic())
         os.write(master, b"q")
-        assert proc.wait(timeout=60) == 0
+        deadline = time.monotonic() + 90  # the demo stops its workers before it exits
+        while proc.poll() is None and time.monotonic() < deadline:
+            read(deadline - time.monotonic())
+        assert proc.returncode == 0, tail()
     finally:
         if proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=60)
+            os.killpg(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=60)
+        for leftover in demo_processes():  # never leave a worker behind, even on failure
+            with contextlib.suppress(psutil.Error):
+                leftover.kill()
         os.close(master)
     assert (checkout / ".venv" / "bin" / "leaktui").exists()
     assert not demo_processes()
