@@ -104,6 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="the session journal (default: a new file under $XDG_STATE_HOME/leaktui/sessions/)",
     )
+    parser.add_argument(
+        "--broker",
+        metavar="URL",
+        help="reach the agent through this Celery broker when a process's local channel is "
+        "out of reach (transport options as JSON in $LEAKTUI_BROKER_OPTIONS)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     ps = commands.add_parser(
@@ -290,7 +296,13 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     session = Path(args.session) if args.session else journal.new_session_path(host)
     with journal.Journal(session, host=host, interval=args.interval) as store:
         monitor = Monitor(journal=store, hostname=host, match=args.match)
-        LeakTuiApp(LiveSource(monitor, args.interval), match=args.match).run()
+        app = LeakTuiApp(
+            LiveSource(monitor, args.interval),
+            match=args.match,
+            broker=args.broker,
+            broker_options=_broker_options(),
+        )
+        app.run()
     _say(f"session journal: {session} ('leaktui export {session} -o FILE.csv' writes a CSV)")
     return 0
 

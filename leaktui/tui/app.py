@@ -50,11 +50,20 @@ class LeakTuiApp(App[None]):
     cursor: reactive[str | None] = reactive(None)
     """Where a replay stands; None when live."""
 
-    def __init__(self, source: SnapshotSource, match: str | None = None) -> None:
+    def __init__(
+        self,
+        source: SnapshotSource,
+        match: str | None = None,
+        broker: str | None = None,
+        broker_options: dict | None = None,
+    ) -> None:
         super().__init__()
         self.source = source
         self.interval = source.interval
         self.match = match
+        self.broker = broker
+        """Where to reach the agent when a process's local channel is out of reach."""
+        self.broker_options = broker_options
         self.trends = Trends()
         self.latest: Snapshot | None = None
         self.unreadable = 0

@@ -99,3 +99,31 @@ async def test_without_the_agent_the_pane_gives_the_flag_to_add(fs_broker, worke
         await until(pilot, lambda: "not loaded" in text_of(status), "the error")
         assert "-I leaktui.agent" in text_of(status)
         assert app.screen.query_one(ProcessTable).row_count == 2  # the monitor carries on
+
+
+async def test_out_of_reach_of_the_local_channel_the_pane_goes_through_the_broker(
+    fs_broker, workers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker whose /tmp is its own (systemd's PrivateTmp): its channel cannot be seen."""
+    from fsbroker import transport_options
+    from harness import free_port
+
+    worker = workers.start(fs_broker, ["-c", "1", "-n", "private@%h", "-I", "leaktui.agent"])
+    worker.wait_ready()
+    (child,) = wait_for(lambda: psutil.Process(worker.pid).children() or None, 60, "a child")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setenv("LEAKTUI_RUNTIME_DIR", str(elsewhere))  # leaktui looks here, in vain
+    assert not has_agent(child.pid)
+    options = transport_options(fs_broker.env["LEAKAPP_FS"])
+    for broker, expected in [
+        (f"redis://127.0.0.1:{free_port()}/0", "cannot reach the broker"),
+        (fs_broker.url, "objects"),
+    ]:
+        monitor = Monitor(hostname="t", match="^private@")
+        app = LeakTuiApp(LiveSource(monitor, 0.5), broker=broker, broker_options=options)
+        async with app.run_test(size=(120, 40)) as pilot:
+            pane = await open_child(pilot, app, child.pid)
+            await pilot.press("g")
+            status = pane.query_one("#objgraph-status", Static)
+            await until(pilot, lambda e=expected, s=status: e in text_of(s), expected)

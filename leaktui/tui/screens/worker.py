@@ -121,7 +121,9 @@ class WorkerScreen(Screen):
             return
         snapshot: Snapshot | None = self.app.snapshot  # type: ignore[attr-defined]
         sample = snapshot.samples.get(pid) if snapshot else None
-        self.query_one(ObjgraphPane).fetch(pid, sample.rss if sample else None)
+        worker = self._worker(snapshot)
+        node = worker.node if worker else None
+        self.query_one(ObjgraphPane).fetch(pid, sample.rss if sample else None, node)
 
     def action_auto_refresh(self) -> None:
         """Fetch again every 10 s, for the selected process; again to stop."""

@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Static
 from leaktui import fmt
 from leaktui.core.diagnosis import Fetch
 from leaktui.protocol import ProtocolError
-from leaktui.remote import AGENT_FLAG, AgentError, ask
+from leaktui.remote import AGENT_FLAG, AgentError, ask, ask_broker, has_agent
 
 #: Fetches remembered per process, for the history column.
 HISTORY = 8
@@ -58,6 +58,7 @@ class ObjgraphPane(Vertical):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.pid: int | None = None
+        self.node: str | None = None
         self._processes: dict[int, _Process] = {}
         self._confirm_big: int | None = None
 
@@ -78,7 +79,18 @@ class ObjgraphPane(Vertical):
 
     # -- fetching ------------------------------------------------------------------------------
 
-    def fetch(self, pid: int, rss: int | None) -> None:
+    def _ask(self, pid: int, node: str | None, request: dict, timeout: float) -> dict:
+        """Over the local channel; through the broker when the channel is out of reach (a
+        worker with a private /tmp, or on another host) and leaktui was given --broker."""
+        broker = getattr(self.app, "broker", None)
+        if broker and not has_agent(pid):
+            options = getattr(self.app, "broker_options", None)
+            return ask_broker(
+                broker, pid, request, node=node, timeout=timeout, transport_options=options
+            )
+        return ask(pid, request, timeout=timeout)
+
+    def fetch(self, pid: int, rss: int | None, node: str | None = None) -> None:
         """Growth since the last fetch, for ``pid``; a big heap asks first."""
         if rss is not None and rss > BIG_HEAP and self._confirm_big != pid:
             self._confirm_big = pid
@@ -91,14 +103,14 @@ class ObjgraphPane(Vertical):
             )
             return
         self._confirm_big = None
-        self.pid = pid
+        self.pid, self.node = pid, node
         self._status(f"pid {pid}: fetching…")
-        self._fetch(pid)
+        self._fetch(pid, node)
 
     @work(thread=True, exclusive=True, group="objgraph")
-    def _fetch(self, pid: int) -> None:
+    def _fetch(self, pid: int, node: str | None) -> None:
         try:
-            answer = ask(pid, {"command": "growth", "limit": 30}, timeout=30)
+            answer = self._ask(pid, node, {"command": "growth", "limit": 30}, timeout=30)
         except (AgentError, ProtocolError, OSError) as exc:
             self.post_message(self.Fetched(pid, None, str(exc)))
             return
@@ -165,12 +177,13 @@ class ObjgraphPane(Vertical):
         self.query_one("#objgraph-chain", Static).update(
             f"what holds {event.row_key.value}: looking…"
         )
-        self._chain(self.pid, event.row_key.value)
+        self._chain(self.pid, self.node, event.row_key.value)
 
     @work(thread=True, exclusive=True, group="objgraph-chain")
-    def _chain(self, pid: int, type_name: str) -> None:
+    def _chain(self, pid: int, node: str | None, type_name: str) -> None:
         try:
-            answer = ask(pid, {"command": "chain", "type": type_name}, timeout=60)
+            request = {"command": "chain", "type": type_name}
+            answer = self._ask(pid, node, request, timeout=60)
             text = answer.get("chain") or answer.get("note", "no chain found")
         except (AgentError, ProtocolError, OSError) as exc:
             text = f"[error] {exc}"
