@@ -222,3 +222,19 @@ async def test_the_panel_moves_beside_the_table_when_the_terminal_grows() -> Non
         await pilot.pause()
         assert panel.region.x > table.region.x  # beside it
         assert panel.region.y == table.region.y
+
+
+@pytest.mark.timeout(30)
+async def test_a_badge_that_arrives_later_is_not_clipped() -> None:
+    """Cells change in place: a verdict that replaces 'measuring…' must still fit."""
+    source = FakeSource()
+    app = LeakTuiApp(source)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await feed(pilot, source, snapshot(1, [(BIG, 150 * MIB, None)]))
+        await feed(pilot, source, snapshot(2, [(BIG, 150 * MIB, LEAK)]))
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        badge = str(table.get_cell(BIG.name, "verdict"))
+        column = next(c for c in table.ordered_columns if c.key == "verdict")
+        width = column.get_render_width(table) - 2 * table.cell_padding
+        assert len(badge) <= width

@@ -16,7 +16,7 @@ from leaktui.tui.replay import ReplayApp
 from leaktui.tui.source import ReplaySource
 
 
-async def until(pilot, condition, timeout_ticks: int = 400) -> None:
+async def until(pilot, condition, timeout_ticks: int = 2000) -> None:
     """Let the app run until ``condition()`` holds (bounded: a broken replay fails, not hangs)."""
     for _ in range(timeout_ticks):
         if condition():

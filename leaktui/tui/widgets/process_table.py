@@ -12,18 +12,19 @@ from leaktui.tui.widgets.worker_table import verdict_cell
 
 SPARK_WIDTH = 12
 
-COLUMNS = (
-    ("pid", "PID"),
-    ("role", "Role"),
-    ("rss", "RSS"),
-    ("verdict", "Verdict"),
-    ("trend", "RSS trend"),
-    ("uss", "USS"),
-    ("swap", "Swap"),
-    ("fds", "FDs"),
-    ("threads", "Thr"),
-    ("cpu", "CPU"),
-    ("tasks", "Tasks"),
+#: Fixed widths, as in the worker table: values change in place, columns must not clip them.
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("pid", "PID", 8),
+    ("role", "Role", 5),
+    ("rss", "RSS", 10),
+    ("verdict", "Verdict", 34),
+    ("trend", "RSS trend", SPARK_WIDTH),
+    ("uss", "USS", 10),
+    ("swap", "Swap", 10),
+    ("fds", "FDs", 5),
+    ("threads", "Thr", 4),
+    ("cpu", "CPU", 5),
+    ("tasks", "Tasks", 6),
 )
 
 
@@ -33,8 +34,8 @@ class ProcessTable(DataTable):
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            self.add_column(label, key=key, width=width)
         self._cells: dict[int, dict[str, object]] = {}
 
     @property

@@ -29,12 +29,14 @@ VERDICT_STYLE = {
 }
 
 #: Most important first: at 80 columns the verdict must be on screen, the pool may scroll.
-COLUMNS = (
-    ("worker", "Worker"),
-    ("rss", "RSS"),
-    ("verdict", "Verdict"),
-    ("trend", "RSS trend"),
-    ("pool", "Pool"),
+#: Widths are fixed where the text grows after the first tick ("measuring…" becomes a
+#: badge): cells updated in place do not widen their column. None: as wide as its rows.
+COLUMNS: tuple[tuple[str, str, int | None], ...] = (
+    ("worker", "Worker", None),
+    ("rss", "RSS", 10),
+    ("verdict", "Verdict", 34),
+    ("trend", "RSS trend", SPARK_WIDTH),
+    ("pool", "Pool", 12),
 )
 
 SORTS: dict[str, Callable[[Snapshot, Worker, Trends], object]] = {
@@ -72,8 +74,8 @@ class WorkerTable(DataTable):
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            self.add_column(label, key=key, width=width)
         self._cells: dict[str, dict[str, object]] = {}
         self._order: list[str] = []
 
