@@ -22,8 +22,9 @@ from leaktui.core.verdict import Verdict
 
 MIB = 1 << 20
 #: A type counts as growing when it grew by at least this much in every fetch since the
-#: baseline (one is enough: the growth is measured against what it was a fetch ago).
-PERSISTENT_DELTA = 100
+#: baseline (one is enough: the growth is measured against what it was a fetch ago). A
+#: quiet process moves its dicts and lists by a handful between fetches.
+PERSISTENT_DELTA = 20
 #: Object counts are "flat" when they grow by less than this many per fetch, on average.
 FLAT_OBJECTS = 1000
 
@@ -83,7 +84,9 @@ def diagnose(
     names = set().union(*(f.growth for f in later)) if later else set()
     persistent = sorted(
         (n for n in names if all(f.growth.get(n, 0) >= PERSISTENT_DELTA for f in later)),
-        key=lambda n: -sum(f.growth.get(n, 0) for f in later),
+        # The largest growth first; on a tie, the application's own type (``tasks.Invoice``)
+        # before the builtin containers that hold it.
+        key=lambda n: (-sum(f.growth.get(n, 0) for f in later), "." not in n, n),
     )
     if persistent:
         top = persistent[0]

@@ -71,3 +71,8 @@ def test_no_stopgap_when_memory_does_not_grow(memory) -> None:
 def test_one_fetch_after_the_baseline_is_enough_for_a_type_that_grew_a_lot() -> None:
     found = diagnose(LEAK, None, fetches({"app.Report": 250, "dict": 4}), NOW)
     assert "app.Report keeps growing" in found.cause
+
+
+def test_on_a_tie_the_applications_type_is_named_not_the_list_that_holds_it() -> None:
+    found = diagnose(LEAK, None, fetches({"list": 24, "app.Report": 24}), NOW)
+    assert "app.Report keeps growing" in found.cause
