@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
+
+from leaktui.demo.launcher import stop_group
 
 APPS = Path(__file__).parent / "apps"
 NO_SETPROCTITLE = APPS / "no_setproctitle"
@@ -40,18 +41,9 @@ def wait_for(predicate: Callable[[], T], timeout: float, what: str, every: float
         time.sleep(every)
 
 
-def stop_process(proc: subprocess.Popen, grace: float = 10.0) -> None:
-    """Stop a process started with start_new_session=True, and everything in its group."""
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=grace)
-    # Whatever is left in the group (the main exited, a child did not), SIGKILL it.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=5)
+#: Stop a process started with start_new_session=True, and everything in its group: SIGTERM,
+#: ``grace`` seconds, then SIGKILL. The demo stops its workers the same way.
+stop_process = stop_group
 
 
 def run_leaktui(

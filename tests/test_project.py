@@ -41,10 +41,12 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert tests[0] in ci, ".ci/run must run the README's test command as written"
 
 
-def _module_level_imports(path: Path) -> list[str]:
-    """Imports executed when the module is imported (not those inside functions)."""
+def _imports(path: Path, everywhere: bool = False) -> list[str]:
+    """The modules ``path`` imports: when it is imported (the module's own body), or
+    ``everywhere`` (inside functions too)."""
+    tree = ast.parse(path.read_text())
     names = []
-    for node in ast.parse(path.read_text()).body:
+    for node in ast.walk(tree) if everywhere else tree.body:
         if isinstance(node, ast.Import):
             names += [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module:
@@ -57,20 +59,10 @@ def _module_level_imports(path: Path) -> list[str]:
 )
 def test_core_knows_nothing_of_the_ui_and_loads_celery_lazily(path: Path) -> None:
     """And nothing of the agent: importing leaktui.agent connects Celery's signals."""
-    for name in _module_level_imports(path):
+    for name in _imports(path):
         top = name.split(".")[0]
         assert top not in ("textual", "textual_plotext", "celery", "kombu"), name
         assert not name.startswith(("leaktui.tui", "leaktui.remote", "leaktui.agent")), name
-
-
-def _all_imports(path: Path) -> list[str]:
-    names = []
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names += [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.append(node.module)
-    return names
 
 
 @pytest.mark.parametrize(
@@ -81,7 +73,7 @@ def _all_imports(path: Path) -> list[str]:
 def test_the_agent_imports_only_the_stdlib_objgraph_celery_and_itself(path: Path) -> None:
     """It runs inside the user's workers: nothing of leaktui's UI or core comes with it,
     only the protocol it shares with the client."""
-    for name in _all_imports(path):
+    for name in _imports(path, everywhere=True):
         top = name.split(".")[0]
         if top == "leaktui":
             assert name.startswith("leaktui.agent") or name == "leaktui.protocol", name

@@ -171,12 +171,12 @@ class Demo:
         if self._producer is not None:
             self._producer.join(timeout=5)
         for worker in self.workers:
-            _stop_group(worker.proc)
+            stop_group(worker.proc)
         self.workers.clear()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _stop_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
+def stop_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
     """SIGTERM the worker's whole session (warm shutdown), then SIGKILL what is left."""
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):

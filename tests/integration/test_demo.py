@@ -102,7 +102,7 @@ def test_sigterm_stops_every_demo_process_and_removes_its_folder(private_tmp: Pa
 @pytest.mark.timeout(240)
 async def test_the_demo_ui_fetches_objgraph_from_the_leaking_child(private_tmp, monkeypatch):
     from textual.widgets import DataTable, Static
-    from tui_fakes import text_of
+    from tui_fakes import text_of, until
 
     from leaktui.core.monitor import Monitor
     from leaktui.demo.launcher import DEMO_THRESHOLDS, MATCH, Demo
@@ -114,20 +114,13 @@ async def test_the_demo_ui_fetches_objgraph_from_the_leaking_child(private_tmp, 
     monkeypatch.setenv("TMPDIR", str(private_tmp))
     monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
 
-    async def until(pilot, condition, what: str, polls: int = 1200) -> None:
-        for _ in range(polls):
-            if condition():
-                return
-            await pilot.pause(0.05)
-        panes = app.screen.query(ObjgraphPane)
-        shown = text_of(panes.first().query_one("#objgraph-status", Static)) if panes else ""
-        raise AssertionError(f"timed out waiting for {what}; the pane says {shown!r}")
-
     with Demo() as demo:
         monitor = Monitor(hostname="demo", match=MATCH, thresholds=DEMO_THRESHOLDS)
         app = LeakTuiApp(LiveSource(monitor, 0.5), match=MATCH)
         async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: app.snapshot and len(app.snapshot.workers) == 4, "4 workers")
+            await until(
+                pilot, lambda: app.snapshot and len(app.snapshot.workers) == 4, "4 workers", 60
+            )
             table = app.screen.query_one(DataTable)
             table.move_cursor(row=table.get_row_index("reports@leaktui-demo"))
             await pilot.press("enter")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable
+from tui_fakes import until
 
 from leaktui.core.journal import Journal
 from leaktui.core.monitor import Monitor
@@ -13,15 +14,6 @@ from leaktui.tui.app import LeakTuiApp
 from leaktui.tui.source import LiveSource
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
-
-
-async def until(pilot, condition, what: str, polls: int = 600) -> None:
-    """Let the app run until ``condition()`` holds: at most polls x 50 ms."""
-    for _ in range(polls):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def test_the_monitor_shows_a_real_prefork_worker_and_its_children(

@@ -8,7 +8,7 @@ import psutil
 import pytest
 from harness import send_task, wait_for
 from textual.widgets import DataTable, Static
-from tui_fakes import text_of
+from tui_fakes import text_of, until
 
 from leaktui.core.monitor import Monitor
 from leaktui.remote import has_agent
@@ -25,14 +25,6 @@ def runtime_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "run"
     folder.mkdir()
     monkeypatch.setenv("LEAKTUI_RUNTIME_DIR", str(folder))
-
-
-async def until(pilot, condition, what: str, polls: int = 600) -> None:
-    for _ in range(polls):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def open_child(pilot, app: LeakTuiApp, child: int) -> ObjgraphPane:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 from tui_fakes import LEAK, MIB, STABLE, WARMING, FakeSource, snapshot, text_of, worker
 
@@ -25,6 +29,15 @@ def cell_text(table: DataTable, row: str, column: str) -> str:
     return str(table.get_cell(row, column))
 
 
+@asynccontextmanager
+async def running(size: tuple[int, int]) -> AsyncIterator[tuple[LeakTuiApp, FakeSource, Pilot]]:
+    """The app on a FakeSource, at a terminal size; the test pushes the snapshots."""
+    source = FakeSource()
+    app = LeakTuiApp(source)
+    async with app.run_test(size=size) as pilot:
+        yield app, source, pilot
+
+
 async def feed(pilot, source: FakeSource, *snapshots) -> None:
     for s in snapshots:
         source.push(s)
@@ -33,9 +46,7 @@ async def feed(pilot, source: FakeSource, *snapshots) -> None:
 
 @pytest.mark.timeout(30)
 async def test_workers_show_their_rss_and_a_verdict_badge() -> None:
-    source = FakeSource()
-    app = LeakTuiApp(source)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running((120, 40)) as (app, source, pilot):
         await feed(pilot, source, fleet(1))
         table = app.screen.query_one(DataTable)
         assert table.row_count == 3
@@ -50,9 +61,7 @@ async def test_workers_show_their_rss_and_a_verdict_badge() -> None:
 
 @pytest.mark.timeout(30)
 async def test_the_sparkline_follows_the_rss() -> None:
-    source = FakeSource()
-    app = LeakTuiApp(source)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running((120, 40)) as (app, source, pilot):
         await feed(pilot, source, *(fleet(i, (100 + 10 * i) * MIB) for i in range(1, 9)))
         spark = cell_text(app.screen.query_one(DataTable), BIG.name, "trend").strip()
         assert spark == "▁▂▃▄▅▆▇█"  # rising, one bar per tick
@@ -60,9 +69,7 @@ async def test_the_sparkline_follows_the_rss() -> None:
 
 @pytest.mark.timeout(30)
 async def test_rows_update_in_place_and_follow_workers_that_come_and_go() -> None:
-    source = FakeSource()
-    app = LeakTuiApp(source)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running((120, 40)) as (app, source, pilot):
         await feed(pilot, source, fleet(1))
         table = app.screen.query_one(DataTable)
         await feed(pilot, source, snapshot(2, [(BIG, 150 * MIB, LEAK), (SMALL, 80 * MIB, STABLE)]))
@@ -74,9 +81,7 @@ async def test_rows_update_in_place_and_follow_workers_that_come_and_go() -> Non
 
 @pytest.mark.timeout(30)
 async def test_sort_keys_reorder_the_rows() -> None:
-    source = FakeSource()
-    app = LeakTuiApp(source)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running((120, 40)) as (app, source, pilot):
         await feed(pilot, source, fleet(1))
         table = app.screen.query_one(DataTable)
 
@@ -92,9 +97,7 @@ async def test_sort_keys_reorder_the_rows() -> None:
 
 @pytest.mark.timeout(30)
 async def test_pause_freezes_the_display_and_resume_shows_the_newest() -> None:
-    source = FakeSource()
-    app = LeakTuiApp(source)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running((120, 40)) as (app, source, pilot):
         await feed(pilot, source, fleet(1))
         table = app.screen.query_one(DataTable)
         await pilot.press("space")
@@ -108,9 +111,7 @@ async def test_pause_freezes_the_display_and_resume_shows_the_newest() -> None:
 
 @pytest.mark.timeout(30)
 async def test_j_and_k_move_the_selection_and_the_panel_follows() -> None:
-    source = FakeSource()
-    app = LeakTuiApp(source)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running((120, 40)) as (app, source, pilot):
         await feed(pilot, source, fleet(1))
         panel = app.screen.query_one(SystemPanel)
         assert BIG.name in text_of(panel)
@@ -122,9 +123,7 @@ async def test_j_and_k_move_the_selection_and_the_panel_follows() -> None:
 
 @pytest.mark.timeout(30)
 async def test_the_filter_keeps_matching_workers_and_escape_clears_it() -> None:
-    source = FakeSource()
-    app = LeakTuiApp(source)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running((120, 40)) as (app, source, pilot):
         await feed(pilot, source, fleet(1))
         table = app.screen.query_one(DataTable)
         await pilot.press("slash", "s", "m", "a")
@@ -138,9 +137,7 @@ async def test_the_filter_keeps_matching_workers_and_escape_clears_it() -> None:
 
 @pytest.mark.timeout(30)
 async def test_no_workers_says_why_instead_of_an_empty_table() -> None:
-    source = FakeSource()
-    app = LeakTuiApp(source)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with running((80, 24)) as (app, source, pilot):
         await feed(pilot, source, snapshot(1, []))
         text = text_of(app.screen.query_one("#empty", Static))
         assert "found no Celery worker on linode-1" in text
@@ -149,9 +146,7 @@ async def test_no_workers_says_why_instead_of_an_empty_table() -> None:
 
 @pytest.mark.timeout(30)
 async def test_help_lists_the_keys_and_closes_with_escape() -> None:
-    source = FakeSource()
-    app = LeakTuiApp(source)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with running((80, 24)) as (app, _source, pilot):
         await pilot.press("question_mark")
         assert app.screen.__class__.__name__ == "HelpScreen"
         keys = dict(app.screen.keys)
@@ -163,9 +158,7 @@ async def test_help_lists_the_keys_and_closes_with_escape() -> None:
 
 @pytest.mark.timeout(30)
 async def test_a_sampling_error_is_shown_not_fatal() -> None:
-    source = FakeSource()
-    app = LeakTuiApp(source)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running((120, 40)) as (app, source, pilot):
         source.fail("JournalError: disk full")
         await pilot.pause()
         assert "disk full" in text_of(app.screen.query_one(StatusLine))
@@ -175,18 +168,14 @@ async def test_a_sampling_error_is_shown_not_fatal() -> None:
 
 @pytest.mark.timeout(30)
 async def test_quitting_stops_the_source() -> None:
-    source = FakeSource()
-    app = LeakTuiApp(source)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with running((80, 24)) as (_app, source, pilot):
         await pilot.press("q")
     assert source.stopped
 
 
 @pytest.mark.timeout(30)
 async def test_the_panel_shows_the_selected_workers_limits_and_flags_the_near_ones() -> None:
-    source = FakeSource()
-    app = LeakTuiApp(source)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running((120, 40)) as (app, source, pilot):
         await feed(pilot, source, snapshot(1, [(BIG, 150 * MIB, LEAK)], nofile=100, fds=90))
         panel = " ".join(text_of(app.screen.query_one(SystemPanel)).split())
         assert "RAM 3.0 GiB / 4.0 GiB (75%)" in panel
@@ -197,9 +186,7 @@ async def test_the_panel_shows_the_selected_workers_limits_and_flags_the_near_on
 
 @pytest.mark.timeout(30)
 async def test_enter_opens_the_worker_and_escape_comes_back() -> None:
-    source = FakeSource()
-    app = LeakTuiApp(source)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with running((120, 40)) as (app, source, pilot):
         await feed(pilot, source, fleet(1))
         await pilot.press("enter")
         assert app.screen.__class__.__name__ == "WorkerScreen"
@@ -212,9 +199,7 @@ async def test_enter_opens_the_worker_and_escape_comes_back() -> None:
 
 @pytest.mark.timeout(30)
 async def test_the_panel_moves_beside_the_table_when_the_terminal_grows() -> None:
-    source = FakeSource()
-    app = LeakTuiApp(source)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with running((80, 24)) as (app, source, pilot):
         await feed(pilot, source, fleet(1))
         table, panel = app.screen.query_one(DataTable), app.screen.query_one(SystemPanel)
         assert panel.region.y > table.region.y  # under the table
@@ -227,9 +212,7 @@ async def test_the_panel_moves_beside_the_table_when_the_terminal_grows() -> Non
 @pytest.mark.timeout(30)
 async def test_a_badge_that_arrives_later_is_not_clipped() -> None:
     """Cells change in place: a verdict that replaces 'measuring…' must still fit."""
-    source = FakeSource()
-    app = LeakTuiApp(source)
-    async with app.run_test(size=(160, 40)) as pilot:
+    async with running((160, 40)) as (app, source, pilot):
         await feed(pilot, source, snapshot(1, [(BIG, 150 * MIB, None)]))
         await feed(pilot, source, snapshot(2, [(BIG, 150 * MIB, LEAK)]))
         await pilot.pause()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable
+from tui_fakes import until
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "unit"))
 from test_replay import leaking_recording
@@ -16,13 +17,10 @@ from leaktui.tui.replay import ReplayApp
 from leaktui.tui.source import ReplaySource
 
 
-async def until(pilot, condition, timeout_ticks: int = 2000) -> None:
-    """Let the app run until ``condition()`` holds (bounded: a broken replay fails, not hangs)."""
-    for _ in range(timeout_ticks):
-        if condition():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError("the replay never got there")
+async def at_tick(pilot, app: ReplayApp, tick: int) -> None:
+    """Until the screen shows the recording's ``tick``-th tick."""
+    shown = lambda: app.snapshot is not None and app.snapshot.tick == tick  # noqa: E731
+    await until(pilot, shown, f"tick {tick}")
 
 
 def verdict_shown(app: ReplayApp) -> str:
@@ -34,14 +32,14 @@ async def test_end_shows_the_final_verdict_and_home_the_first(tmp_path: Path) ->
     source = ReplaySource(survey(leaking_recording(tmp_path / "r.csv")))
     app = ReplayApp(source)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.snapshot is not None and app.snapshot.tick == 1)
+        await at_tick(pilot, app, 1)
         assert verdict_shown(app) == "measuring…"
         await pilot.press("end")
-        await until(pilot, lambda: app.snapshot is not None and app.snapshot.tick == 720)
+        await at_tick(pilot, app, 720)
         assert verdict_shown(app).startswith("LEAK +30 MiB/h")
         assert "tick 720/720" in (app.cursor or "")
         await pilot.press("home")
-        await until(pilot, lambda: app.snapshot is not None and app.snapshot.tick == 1)
+        await at_tick(pilot, app, 1)
         assert verdict_shown(app) == "measuring…"
 
 
@@ -50,16 +48,16 @@ async def test_arrows_step_and_space_plays(tmp_path: Path) -> None:
     source = ReplaySource(survey(leaking_recording(tmp_path / "r.csv", hours=0.5)))
     app = ReplayApp(source)
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: app.snapshot is not None)
+        await until(pilot, lambda: app.snapshot is not None, "the first tick")
         await pilot.press("right", "right", "right")
-        await until(pilot, lambda: app.snapshot.tick == 4)
+        await at_tick(pilot, app, 4)
         await pilot.press("left")
-        await until(pilot, lambda: app.snapshot.tick == 3)
+        await at_tick(pilot, app, 3)
         for _ in range(4):
             await pilot.press("plus")
         assert source.speed == 1800  # 10, 30, 60, 300, 1800
         await pilot.press("space")
-        await until(pilot, lambda: app.snapshot.tick >= 20)  # playing on its own
+        await until(pilot, lambda: app.snapshot.tick >= 20, "playing on its own")
         await pilot.press("space")
         assert not source.playing
 

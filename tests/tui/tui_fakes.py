@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import time
 from collections.abc import Callable, Container
 from types import MappingProxyType
 
@@ -128,6 +129,15 @@ def snapshot(
         errors=errors,
         verdicts=MappingProxyType(verdicts),
     )
+
+
+async def until(pilot, condition: Callable[[], object], what: str, seconds: float = 30) -> None:
+    """Let the app run until ``condition()`` holds; fail, naming ``what``, after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {seconds:g} s waiting for {what}")
+        await pilot.pause(0.05)
 
 
 def text_of(widget: Static, width: int = 200) -> str:
