@@ -127,6 +127,7 @@ class ReplaySource:
         self.playing = False
         self.speed = 10
         self._commands: queue.Queue[tuple[str, int]] = queue.Queue()
+        self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
     # -- commands, from the UI thread ----------------------------------------------------------
@@ -153,6 +154,7 @@ class ReplaySource:
         self._thread.start()
 
     def stop(self) -> None:
+        self._stopping.set()  # also ends a long seek between two ticks
         self._commands.put(("stop", 0))
         if self._thread is not None:
             self._thread.join(timeout=10)
@@ -168,7 +170,7 @@ class ReplaySource:
                     stream, self.position = self.player.snapshots(), 0
                     mailbox.reset()
                 try:
-                    while self.position < target:
+                    while self.position < target and not self._stopping.is_set():
                         mailbox.put(next(stream))
                         self.position += 1
                 except StopIteration:
@@ -189,4 +191,3 @@ class ReplaySource:
                 target = max(1, min(self.info.ticks, self.position + value))
             elif command == "seek":
                 target = max(1, min(self.info.ticks, value))
-        # not reached

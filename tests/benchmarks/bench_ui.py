@@ -121,9 +121,10 @@ def first_frame(folder: Path, runs: int) -> None:
     print("1. start to first frame, the real leaktui in a 120x40 pseudo-terminal")
     blank, data = [], []
     for _ in range(runs):
-        term = Terminal(leaktui(folder, "^bench-"), [b"waiting", b"0 workers"], (120, 40))
+        # The footer is in every frame; the status line shows "0 workers" once sampled.
+        term = Terminal(leaktui(folder, "^bench-"), [b"Quit", b"0 workers"], (120, 40))
         try:
-            blank.append(term.wait(b"waiting", 30))
+            blank.append(term.wait(b"Quit", 30))
             data.append(term.wait(b"0 workers", 30))
         finally:
             term.close()
