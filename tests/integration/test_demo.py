@@ -45,7 +45,7 @@ def test_the_headless_demo_finds_the_leak_the_warm_up_the_healthy_worker_and_the
     private_tmp: Path,
 ) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "leaktui", "demo", "--headless", "--duration", "105", "--json"],
+        [sys.executable, "-m", "leaktui", "demo", "--headless", "--duration", "150", "--json"],
         capture_output=True,
         text=True,
         timeout=360,
