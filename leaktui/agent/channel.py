@@ -36,7 +36,8 @@ class Channel:
 
     def __init__(self, handle: Callable[[dict], dict]) -> None:
         self.handle = handle
-        self.path = channel_path(os.getpid())
+        self.owner = os.getpid()
+        self.path = channel_path(self.owner)
         self._sock: socket.socket | None = None
         self._inode: int | None = None
 
@@ -70,7 +71,11 @@ class Channel:
             self._sock = None
 
     def stop(self) -> None:
-        """Close and remove the socket file, if it is still ours."""
+        """Close and remove the socket file, if it is still ours: a forked child that
+        inherited this object (and its atexit hook) must not remove its parent's."""
+        if os.getpid() != self.owner:
+            self.abandon()
+            return
         sock, self._sock = self._sock, None
         if sock is None:
             return
