@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import psutil
@@ -48,7 +49,7 @@ async def test_g_fetches_growth_from_the_child_and_enter_shows_what_holds_a_type
         60,
         "the child's channel",
     )
-    app = LeakTuiApp(LiveSource(Monitor(hostname="t", match="^pane@"), 0.5))
+    app = LeakTuiApp(LiveSource(Monitor(hostname=socket.gethostname(), match="^pane@"), 0.5))
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await open_child(pilot, app, child)
         status = pane.query_one("#objgraph-status", Static)
@@ -83,7 +84,7 @@ async def test_without_the_agent_the_pane_gives_the_flag_to_add(fs_broker, worke
     worker = workers.start(fs_broker, ["-c", "1", "-n", "bare-pane@%h"])
     worker.wait_ready()
     (child,) = wait_for(lambda: psutil.Process(worker.pid).children() or None, 60, "a child")
-    app = LeakTuiApp(LiveSource(Monitor(hostname="t", match="^bare-pane@"), 0.5))
+    app = LeakTuiApp(LiveSource(Monitor(hostname=socket.gethostname(), match="^bare-pane@"), 0.5))
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await open_child(pilot, app, child.pid)
         await pilot.press("g")
@@ -112,7 +113,7 @@ async def test_out_of_reach_of_the_local_channel_the_pane_goes_through_the_broke
         (f"redis://127.0.0.1:{free_port()}/0", "cannot reach the broker"),
         (fs_broker.url, "objects"),
     ]:
-        monitor = Monitor(hostname="t", match="^private@")
+        monitor = Monitor(hostname=socket.gethostname(), match="^private@")
         app = LeakTuiApp(LiveSource(monitor, 0.5), broker=broker, broker_options=options)
         async with app.run_test(size=(120, 40)) as pilot:
             pane = await open_child(pilot, app, child.pid)
