@@ -79,13 +79,7 @@ def _regex(text: str) -> str:
     return text
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="leaktui",
-        description="Find memory leaks in long-running Celery workers on this host.",
-        epilog="Run 'leaktui COMMAND --help' for a command's options.",
-    )
-    parser.add_argument("--version", action="version", version=f"leaktui {__version__}")
+def _add_interval(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--interval",
         type=_positive,
@@ -93,17 +87,35 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="seconds between samples (default: 1)",
     )
+
+
+def _add_match(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--match",
         type=_regex,
         metavar="REGEX",
         help="only workers whose node name or command line matches",
     )
+
+
+def _add_session(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--session",
         metavar="PATH",
         help="the session journal (default: a new file under $XDG_STATE_HOME/leaktui/sessions/)",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="leaktui",
+        description="Find memory leaks in long-running Celery workers on this host.",
+        epilog="Run 'leaktui COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"leaktui {__version__}")
+    _add_interval(parser)
+    _add_match(parser)
+    _add_session(parser)
     parser.add_argument(
         "--broker",
         metavar="URL",
@@ -119,12 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
         "children, their memory, and the limits they run under.",
     )
     ps.add_argument("--json", action="store_true", help="print JSON (see DESIGN.md)")
-    ps.add_argument(
-        "--match",
-        type=_regex,
-        metavar="REGEX",
-        help="only workers whose node name or command line matches",
-    )
+    _add_match(ps)
 
     record = commands.add_parser(
         "record",
@@ -136,30 +143,15 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument(
         "-o", "--output", required=True, metavar="FILE.csv", help="the CSV to write"
     )
-    record.add_argument(
-        "--interval",
-        type=_positive,
-        default=1.0,
-        metavar="S",
-        help="seconds between samples (default: 1)",
-    )
+    _add_interval(record)
     record.add_argument(
         "--duration",
         type=_positive,
         metavar="S",
         help="stop after this many seconds (default: until interrupted)",
     )
-    record.add_argument(
-        "--session",
-        metavar="PATH",
-        help="the session journal (default: a new file under $XDG_STATE_HOME/leaktui/sessions/)",
-    )
-    record.add_argument(
-        "--match",
-        type=_regex,
-        metavar="REGEX",
-        help="only workers whose node name or command line matches",
-    )
+    _add_session(record)
+    _add_match(record)
     record.add_argument("--force", action="store_true", help="replace FILE.csv if it exists")
 
     export = commands.add_parser(
