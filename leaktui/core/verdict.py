@@ -4,9 +4,11 @@ Real memory is noisy: GC and allocator sawtooth, a spike from one big task, a st
 stays (the allocator's high-water mark), warm-up curves that level off. So the engine looks
 at the post-GC floor, not at RSS itself:
 
-1. Samples fall into time bins; each bin keeps its minimum (the floor a leak raises) and
-   maximum (for the sawtooth height). When there are too many bins, neighbours merge and
-   the width doubles, so the state stays bounded however long the series.
+1. Samples fall into time bins; each bin keeps its minimum (the floor a leak raises), its
+   maximum (for the sawtooth height) and its mean. When there are too many bins,
+   neighbours merge and the width doubles, so the state stays bounded however long the
+   series. Each fit takes the floor estimate with the least noise: bin minima, or minima
+   over blocks of bins that span a slow sawtooth, or means under plain noise.
 2. A robust slope (Theil-Sen) through the floors, with Sen's 95% interval widened for the
    autocorrelation of the residuals. Least squares, what Prometheus' ``deriv`` uses, is
    pulled by spikes; the median of pairwise slopes is not.
@@ -14,10 +16,11 @@ at the post-GC floor, not at RSS itself:
    keeps going; a two-segment fit tells a one-off step from a slope.
 4. A warm-up's first hour looks straight. So a leak must also stay straight ahead: a
    quadratic through the floors, with the curvature the data still allow, must keep its
-   slope above the threshold, and above half its slope now, for as long again as the growth
+   slope above the threshold, and above 60 % of its slope now, for as long again as the growth
    has been watched. Slow growth that bends is ``suspect`` or ``warming`` until then.
 5. The recent half, and its recent half, are judged on their own too: a leak that began
-   late is not diluted by the flat hours before it.
+   late is not diluted by the flat hours before it. The tail of a longer growth must stay
+   straight for twice as long: a curve's tail looks straighter than the curve.
 6. A verdict changes only when the new one has held for ``confirm`` refits in a row, and a
    ``leak`` is undone only by evidence that it stopped (``stable``).
 
@@ -62,7 +65,7 @@ class Thresholds:
     """A leak's slope must survive the curvature the floors still allow, carried forward
     this many times the time since the growth began. A warm-up looks straight at first; one
     that bends within that horizon stays ``suspect`` or ``warming``, never ``leak``."""
-    keep_slope: float = 0.5
+    keep_slope: float = 0.6
     """…and at that horizon keep at least this share of its slope now: a curve that would
     have halved its growth by then is levelling off, however fast it still grows."""
     confirm: int = 3
@@ -170,23 +173,42 @@ class _Bin:
     start: float
     end: float
     tasks: int | None
+    total: float
+    count: int
 
     def add(self, t: float, value: float, tasks: int | None) -> None:
         self.low = min(self.low, value)
         self.high = max(self.high, value)
         self.end = t
+        self.total += value
+        self.count += 1
         if tasks is not None:
             self.tasks = tasks
 
-    def merge(self, other: _Bin) -> _Bin:
-        """This bin and the next as one; the index stays this bin's."""
+    def merge(self, other: _Bin, index: int | None = None) -> _Bin:
+        """This bin and the next as one, under this bin's index unless told another."""
         return _Bin(
-            self.index,
+            self.index if index is None else index,
             min(self.low, other.low),
             max(self.high, other.high),
             self.start,
             other.end,
             other.tasks if other.tasks is not None else self.tasks,
+            self.total + other.total,
+            self.count + other.count,
+        )
+
+    def renamed(self, index: int, low: float | None = None) -> _Bin:
+        """This bin under another index (and, for a floor estimate, another low)."""
+        return _Bin(
+            index,
+            self.low if low is None else low,
+            self.high,
+            self.start,
+            self.end,
+            self.tasks,
+            self.total,
+            self.count,
         )
 
 
@@ -223,7 +245,7 @@ class LeakTracker:
         if current is not None:
             self._close(current)  # may coarsen: the width can double here
             index = int((t - self._origin) // self._width)
-        self._open = _Bin(index, value, value, t, t, tasks)
+        self._open = _Bin(index, value, value, t, t, tasks, value, 1)
         return self._verdict
 
     @property
@@ -252,7 +274,7 @@ class LeakTracker:
             if merged and merged[-1].index == b.index // 2:
                 merged[-1] = merged[-1].merge(b)
             else:
-                merged.append(_Bin(b.index // 2, b.low, b.high, b.start, b.end, b.tasks))
+                merged.append(b.renamed(b.index // 2))
         self._bins = merged
         self._width *= 2  # called from _close: there is no open bin to re-index
 
@@ -307,9 +329,10 @@ def judge(
     recent half in turn, as long as each is long enough to call a leak.
 
     A leak must stay straight for ``horizon`` seconds ahead: ``straight_for`` times the
-    time since the growth began. The tail of a warm-up looks straighter than the whole
-    curve, so a recent half inherits its series' horizon unless the older half was flat,
-    which makes the recent half where the growth began.
+    time since the growth began. When the older half was flat, the recent half is where
+    the growth began. Otherwise the recent half is the tail of a longer growth, and the
+    tail of a curve that levels off (a cache filling as the square root of time) looks
+    straighter than the curve: it must stay straight for twice its series' horizon.
     """
     if not bins:
         return INSUFFICIENT
@@ -322,6 +345,8 @@ def judge(
     recent = bins[half:]
     if _flat(bins[:half], width, th):
         horizon = th.straight_for * (recent[-1].end - recent[0].start)
+    else:
+        horizon *= 2
     later = judge(recent, width, origin, th, limits, horizon)
     if later.kind == "suspect" and found.kind == "stable":
         return later  # recent growth the whole series dilutes is not "flat"
@@ -355,6 +380,9 @@ def _judge_window(
         return Verdict(
             "insufficient", f"{_minutes(span)} of samples; a verdict needs {_minutes(th.min_span)}"
         )
+    sawtooth = median(b.high - b.low for b in bins)
+    bins, width, shift = _floors(bins, width)
+    origin += shift
     # Hours since the series began: the verdict must not depend on the clock's origin.
     x = [(b.index + 0.5) * width / HOUR for b in bins]
     y = [b.low for b in bins]
@@ -363,7 +391,6 @@ def _judge_window(
         return INSUFFICIENT
     level = fit.intercept + fit.slope * x[-1]
     threshold = max(th.min_rate, th.min_relative * max(level, 0.0))
-    sawtooth = median(b.high - b.low for b in bins)
     half = len(bins) // 2
     older, recent = theil_sen(x[:half], y[:half]), theil_sen(x[half:], y[half:])
     per_task, follows = _per_task(bins), _follows(bins, width, threshold)
@@ -447,6 +474,60 @@ def _judge_window(
     )
 
 
+def _floors(bins: Sequence[_Bin], width: float) -> tuple[list[_Bin], float, float]:
+    """The floor estimates with the least noise: bin minima or means, over 1 to 8 bins.
+
+    A GC sawtooth slower than a bin puts each bin's minimum anywhere on its ramp, and the
+    floors scatter by the whole sawtooth height; over a block that spans a period, the
+    minimum is the floor again. Under plain noise, a mean is steadier than a minimum.
+    The estimate chosen is the one whose scatter, times the square root of the share of
+    points it keeps, is least; means are shifted down to the floor they stand for.
+    Blocks end with the newest bin, so the last one is whole; an incomplete first block is
+    left out. Returns the estimates (as bins), their width, and the shift of their origin.
+    """
+    best: tuple[float, list[_Bin], float, float] | None = None
+    last = bins[-1].index
+    for w in (1, 2, 4, 8):
+        r = (last + 1) % w
+        blocks: list[_Bin] = []
+        counts: list[int] = []
+        for b in bins:
+            k = (b.index - r) // w
+            if blocks and blocks[-1].index == k:
+                blocks[-1] = blocks[-1].merge(b)
+                counts[-1] += 1
+            else:
+                blocks.append(b.renamed(k))
+                counts.append(1)
+        if counts[0] < w:  # an incomplete first block: its minimum is of fewer samples
+            blocks = blocks[1:]
+        if len(blocks) < 8:
+            break
+        means = [b.total / b.count for b in blocks]
+        below = median(b.low - m for b, m in zip(blocks, means, strict=True))
+        for candidate in (
+            blocks,
+            [b.renamed(b.index, m + below) for b, m in zip(blocks, means, strict=True)],
+        ):
+            noise = _noise([b.low for b in candidate]) * math.sqrt(w)
+            if best is None or noise < best[0]:
+                best = (noise, candidate, width * w, r * width)
+    if best is None:
+        return list(bins), width, 0.0
+    return best[1], best[2], best[3]
+
+
+def _noise(y: Sequence[float]) -> float:
+    """The scatter of a series about any straight line: mean absolute second difference.
+
+    The top 5 % are left out (a spike), but not more: the jumps where a sawtooth wraps are
+    few and are the noise this measures.
+    """
+    d = sorted(abs(c - 2 * b + a) for a, b, c in zip(y, y[1:], y[2:], strict=False))
+    keep = d[: max(1, math.ceil(len(d) * 0.95))]
+    return sum(keep) / len(keep)
+
+
 def _bending(
     x: Sequence[float], y: Sequence[float], fit: Fit, horizon: float, z: float = 1.96
 ) -> float:
@@ -500,20 +581,27 @@ def _inverse3(a: list[list[float]]) -> list[list[float]] | None:
 
 
 def _step(x: Sequence[float], y: Sequence[float], threshold: float) -> tuple[float, float] | None:
-    """A single jump between two flat stretches, if that explains the floors best."""
+    """A single jump between two flat stretches, if that explains the floors best.
+
+    The split is where the two stretches sit tightest about their medians (least absolute
+    deviation): the largest jump between medians is no guide once the floors are clean,
+    when every split near the step shows the same jump.
+    """
     n = len(y)
     if n < 8:
         return None
-    best = None
+    best: tuple[float, int] | None = None
     for k in range(3, n - 2):
         before, after = y[:k], y[k:]
-        jump = median(after) - median(before)
-        noise = max(_mad(before), _mad(after), 1.0)
-        if jump > 6 * noise and (best is None or jump > best[1]):
-            best = (k, jump)
-    if best is None:
+        below, above = median(before), median(after)
+        cost = sum(abs(v - below) for v in before) + sum(abs(v - above) for v in after)
+        if best is None or cost < best[0]:
+            best = (cost, k)
+    assert best is not None
+    k = best[1]
+    jump = median(y[k:]) - median(y[:k])
+    if jump <= 6 * max(_mad(y[:k]), _mad(y[k:]), 1.0):
         return None
-    k, jump = best
     flat_before, flat_after = theil_sen(x[:k], y[:k]), theil_sen(x[k:], y[k:])
     if flat_before is None or flat_after is None:
         return None

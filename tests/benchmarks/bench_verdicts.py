@@ -284,7 +284,7 @@ def _tradeoff(traces: list[Trace], non: int) -> None:
         "| straight_for | keep_slope | false alarms | recall ≥ 2 MiB/h | median delay "
         "| noisy |\n|---|---|---|---|---|---|"
     )
-    for straight_for, keep_slope in ((0.0, 0.0), (0.5, 0.0), (1.0, 0.0), (1.0, 0.5)):
+    for straight_for, keep_slope in ((0.0, 0.0), (0.5, 0.0), (1.0, 0.0), (1.0, 0.5), (1.0, 0.6)):
         th = Thresholds(straight_for=straight_for, keep_slope=keep_slope)
         result = score(traces, lambda points, th=th: leaktui_first_leak(points, th))
         mark = " (default)" if th == Thresholds() else ""
