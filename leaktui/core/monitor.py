@@ -17,7 +17,6 @@ from typing import Protocol
 from leaktui.core import procfs
 from leaktui.core.assessment import Assessed, Assessment, limits_for
 from leaktui.core.discover import Discoverer, Discovery
-from leaktui.core.history import Series
 from leaktui.core.journal import Journal
 from leaktui.core.model import (
     ProcessInfo,
@@ -80,8 +79,6 @@ class Monitor:
         self._last_discovery: Discovery | None = None
         self._last_system: SystemFacts | None = None
         self._tick = 0
-        self.rss: dict[int, Series] = {}
-        """Each live process's RSS in bounded memory; for the sampler thread only."""
         self.assessment = Assessment(thresholds or Thresholds())
         """Live verdicts, per process and per worker sum; for the sampler thread only."""
 
@@ -109,13 +106,6 @@ class Monitor:
         except OSError as exc:
             errors.append(f"cannot read system memory: {exc}")
             system = self._last_system
-        for pid, sample in sampled.samples.items():
-            series = self.rss.get(pid)
-            if series is None:
-                series = self.rss[pid] = Series()
-            series.append(now, sample.rss)
-        for pid in self.rss.keys() - processes.keys():
-            del self.rss[pid]
         changes = self._judge(found.workers, processes, sampled.samples, system)
         snapshot = Snapshot(
             tick=self._tick,

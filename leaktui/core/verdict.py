@@ -480,8 +480,9 @@ def _floors(bins: Sequence[_Bin], width: float) -> tuple[list[_Bin], float, floa
     A GC sawtooth slower than a bin puts each bin's minimum anywhere on its ramp, and the
     floors scatter by the whole sawtooth height; over a block that spans a period, the
     minimum is the floor again. Under plain noise, a mean is steadier than a minimum.
-    The estimate chosen is the one whose scatter, times the square root of the share of
-    points it keeps, is least; means are shifted down to the floor they stand for.
+    The estimate chosen is the one whose scatter, times the square root of the bins each
+    point stands for, is least (a slope's error goes as the scatter over the square root
+    of the points); means are shifted down to the floor they stand for.
     Blocks end with the newest bin, so the last one is whole; an incomplete first block is
     left out. Returns the estimates (as bins), their width, and the shift of their origin.
     """

@@ -158,10 +158,8 @@ def main() -> None:
         f"journal: {size / MIB:.0f} MiB after close, {size / process_days / MIB:.1f} MiB "
         f"per process-day, {size / (ticks * args.processes):.1f} bytes per sample"
     )
-    print(
-        f"series kept in memory: {len(monitor.rss)} (live processes only); "
-        f"points per series at most {max(len(s) for s in monitor.rss.values())}"
-    )
+    tracked = [pid for _, pid in monitor.assessment.latest() if pid is not None]
+    print(f"processes with verdict state in memory: {len(tracked)} (live processes only)")
 
 
 if __name__ == "__main__":

@@ -90,7 +90,7 @@ def test_ended_processes_are_let_go(host: FakeHost, monitor: Monitor) -> None:
     monitor.tick()
     host.children = [13, 14]  # recycled under new pids
     monitor.tick()
-    assert set(monitor.rss) == {10, 13, 14}
+    assert {pid for _, pid in monitor.assessment.latest() if pid is not None} == {10, 13, 14}
     assert set(monitor._limits) == {10, 13, 14}
     assert set(monitor._infos) == {10, 13, 14}
 
