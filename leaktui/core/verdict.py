@@ -67,7 +67,8 @@ class Thresholds:
     that bends within that horizon stays ``suspect`` or ``warming``, never ``leak``."""
     keep_slope: float = 0.6
     """…and at that horizon keep at least this share of its slope now: a curve that would
-    have halved its growth by then is levelling off, however fast it still grows."""
+    have lost more than 40 % of its growth by then is levelling off, however fast it still
+    grows. (At 0.5, a warm-up with a time constant of 2.5 h passes at 48 minutes old.)"""
     confirm: int = 3
     """Refits a new verdict must hold before it replaces the current one."""
     unit: str = "bytes"
@@ -185,10 +186,10 @@ class _Bin:
         if tasks is not None:
             self.tasks = tasks
 
-    def merge(self, other: _Bin, index: int | None = None) -> _Bin:
-        """This bin and the next as one, under this bin's index unless told another."""
+    def merge(self, other: _Bin) -> _Bin:
+        """This bin and the next as one; the index stays this bin's."""
         return _Bin(
-            self.index if index is None else index,
+            self.index,
             min(self.low, other.low),
             max(self.high, other.high),
             self.start,
@@ -591,15 +592,7 @@ def _step(x: Sequence[float], y: Sequence[float], threshold: float) -> tuple[flo
     n = len(y)
     if n < 8:
         return None
-    best: tuple[float, int] | None = None
-    for k in range(3, n - 2):
-        before, after = y[:k], y[k:]
-        below, above = median(before), median(after)
-        cost = sum(abs(v - below) for v in before) + sum(abs(v - above) for v in after)
-        if best is None or cost < best[0]:
-            best = (cost, k)
-    assert best is not None
-    k = best[1]
+    k = min(range(3, n - 2), key=lambda k: _deviation(y[:k]) + _deviation(y[k:]))
     jump = median(y[k:]) - median(y[:k])
     if jump <= 6 * max(_mad(y[:k]), _mad(y[k:]), 1.0):
         return None
@@ -609,6 +602,12 @@ def _step(x: Sequence[float], y: Sequence[float], threshold: float) -> tuple[flo
     if abs(flat_before.slope) < threshold and abs(flat_after.slope) < threshold:
         return x[k], jump
     return None
+
+
+def _deviation(values: Sequence[float]) -> float:
+    """The sum of absolute deviations from the median."""
+    centre = median(values)
+    return sum(abs(v - centre) for v in values)
 
 
 def _eta(level: float, peak: float, fit: Fit, limits: Sequence[Limit]) -> dict:

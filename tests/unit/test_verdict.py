@@ -27,7 +27,7 @@ def trace(
     t0: float = T0,
     period: float = 120,
 ) -> list[tuple[float, float]]:
-    """Samples every ``every`` seconds: the shape, a GC sawtooth (2 min period) and noise."""
+    """Samples every ``every`` seconds: the shape, a GC sawtooth (``period`` s) and noise."""
     rng = random.Random(seed)
     out = []
     for i in range(int(hours * 3600 / every)):
