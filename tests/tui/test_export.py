@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Input
-from tui_fakes import LEAK, MIB, STABLE, FakeSource, snapshot, worker
+from tui_fakes import LEAK, MIB, STABLE, running, snapshot, worker
 
 from leaktui.core import csvfile
 from leaktui.core.journal import Journal
@@ -30,9 +30,7 @@ async def export_to(pilot, app: LeakTuiApp, path: Path, enters: int = 1) -> None
 @pytest.mark.timeout(30)
 async def test_the_exported_csv_reads_back_as_what_the_app_showed(tmp_path: Path) -> None:
     with Journal(tmp_path / "session.sqlite", host="linode-1", interval=1.0) as journal:
-        source = FakeSource(journal)
-        app = LeakTuiApp(source)
-        async with app.run_test(size=(120, 40)) as pilot:
+        async with running((120, 40), journal) as (app, source, pilot):
             for tick in range(1, 6):
                 source.push(
                     snapshot(tick, [(BIG, (100 + tick) * MIB, LEAK), (SMALL, 50 * MIB, STABLE)])
@@ -53,9 +51,7 @@ async def test_the_exported_csv_reads_back_as_what_the_app_showed(tmp_path: Path
 @pytest.mark.timeout(30)
 async def test_an_existing_file_is_replaced_only_after_a_second_enter(tmp_path: Path) -> None:
     with Journal(tmp_path / "session.sqlite", host="linode-1", interval=1.0) as journal:
-        source = FakeSource(journal)
-        app = LeakTuiApp(source)
-        async with app.run_test(size=(120, 40)) as pilot:
+        async with running((120, 40), journal) as (app, source, pilot):
             source.push(snapshot(1, [(SMALL, 50 * MIB, STABLE)]))
             await pilot.pause()
             out = tmp_path / "kept.csv"
@@ -72,9 +68,7 @@ async def test_an_existing_file_is_replaced_only_after_a_second_enter(tmp_path: 
 @pytest.mark.timeout(30)
 async def test_escape_cancels_and_writes_nothing(tmp_path: Path) -> None:
     with Journal(tmp_path / "session.sqlite", host="linode-1", interval=1.0) as journal:
-        source = FakeSource(journal)
-        app = LeakTuiApp(source)
-        async with app.run_test(size=(80, 24)) as pilot:
+        async with running((80, 24), journal) as (app, source, pilot):
             source.push(snapshot(1, [(SMALL, 50 * MIB, STABLE)]))
             await pilot.pause()
             await pilot.press("e")

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
-from tui_fakes import LEAK, MIB, STABLE, WARMING, FakeSource, snapshot, text_of, worker
+from tui_fakes import LEAK, MIB, STABLE, WARMING, FakeSource, running, snapshot, text_of, worker
 
-from leaktui.tui.app import LeakTuiApp
 from leaktui.tui.widgets.status import StatusLine
 from leaktui.tui.widgets.system_panel import SystemPanel
 
@@ -27,15 +22,6 @@ def fleet(tick: int, big_rss: int = 150 * MIB) -> object:
 
 def cell_text(table: DataTable, row: str, column: str) -> str:
     return str(table.get_cell(row, column))
-
-
-@asynccontextmanager
-async def running(size: tuple[int, int]) -> AsyncIterator[tuple[LeakTuiApp, FakeSource, Pilot]]:
-    """The app on a FakeSource, at a terminal size; the test pushes the snapshots."""
-    source = FakeSource()
-    app = LeakTuiApp(source)
-    async with app.run_test(size=size) as pilot:
-        yield app, source, pilot
 
 
 async def feed(pilot, source: FakeSource, *snapshots) -> None:

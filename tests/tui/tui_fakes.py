@@ -9,10 +9,12 @@ from __future__ import annotations
 import io
 import math
 import time
-from collections.abc import Callable, Container
+from collections.abc import AsyncIterator, Callable, Container
+from contextlib import asynccontextmanager
 from types import MappingProxyType
 
 from rich.console import Console
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 from leaktui.core.assessment import Assessed
@@ -28,6 +30,7 @@ from leaktui.core.model import (
     WorkerCommand,
 )
 from leaktui.core.verdict import Limit, Verdict
+from leaktui.tui.app import LeakTuiApp
 from leaktui.tui.source import Mailbox
 
 MIB = 1 << 20
@@ -213,3 +216,15 @@ def showcase(i: int) -> Snapshot:
     return snapshot(
         i, rows, every=SHOWCASE_EVERY, per_process=per_process, fd_leaks={"exports@linode-1"}
     )
+
+
+@asynccontextmanager
+async def running(
+    size: tuple[int, int], journal: Journal | None = None
+) -> AsyncIterator[tuple[LeakTuiApp, FakeSource, Pilot]]:
+    """The app on a FakeSource (journaled if given one), at a terminal size; the test
+    pushes the snapshots."""
+    source = FakeSource(journal)
+    app = LeakTuiApp(source)
+    async with app.run_test(size=size) as pilot:
+        yield app, source, pilot
