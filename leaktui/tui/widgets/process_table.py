@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from leaktui import fmt
 from leaktui.core.model import Snapshot, Worker
 from leaktui.core.trends import Trends
+from leaktui.tui.widgets.diff_table import DiffTable
 from leaktui.tui.widgets.worker_table import verdict_cell
 
 SPARK_WIDTH = 12
@@ -28,15 +28,10 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
 )
 
 
-class ProcessTable(DataTable):
+class ProcessTable(DiffTable):
     """The main process first, then the pool children by pid."""
 
-    def on_mount(self) -> None:
-        self.cursor_type = "row"
-        self.zebra_stripes = True
-        for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
-        self._cells: dict[int, dict[str, object]] = {}
+    COLUMNS = COLUMNS
 
     @property
     def selected(self) -> int | None:
@@ -46,21 +41,7 @@ class ProcessTable(DataTable):
 
     def show(self, snapshot: Snapshot, worker: Worker, trends: Trends) -> None:
         pids = [p for p in worker.pids if p in snapshot.samples]
-        for pid in [p for p in self._cells if p not in pids]:
-            self.remove_row(str(pid))
-            del self._cells[pid]
-        added = False
-        for pid in pids:
-            cells = self._row(snapshot, worker, pid, trends)
-            old = self._cells.get(pid)
-            if old is None:
-                self.add_row(*cells.values(), key=str(pid))
-                added = True
-            else:
-                for key, value in cells.items():
-                    if old[key] != value:
-                        self.update_cell(str(pid), key, value)
-            self._cells[pid] = cells
+        added = self.sync({str(pid): self._row(snapshot, worker, pid, trends) for pid in pids})
         if added:  # a recycled child arrives at the end; keep main first, then by pid
             order = {str(p): i for i, p in enumerate(pids)}
             self.sort("pid", key=lambda cell: order[str(cell)])

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from leaktui import fmt
 from leaktui.core.model import Snapshot, Worker
 from leaktui.core.trends import Trends
 from leaktui.core.verdict import Verdict
+from leaktui.tui.widgets.diff_table import DiffTable
 
 SPARK_WIDTH = 16
 
@@ -68,15 +68,13 @@ def verdict_cell(verdict: Verdict | None, fd_leak: bool = False) -> Text:
     return text
 
 
-class WorkerTable(DataTable):
+class WorkerTable(DiffTable):
     """Workers, their RSS sparkline and verdict; the cursor row is the selected worker."""
 
-    def on_mount(self) -> None:
-        self.cursor_type = "row"
-        self.zebra_stripes = True
-        for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
-        self._cells: dict[str, dict[str, object]] = {}
+    COLUMNS = COLUMNS
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
         self._order: list[str] = []
 
     @property
@@ -89,20 +87,7 @@ class WorkerTable(DataTable):
     def show(self, snapshot: Snapshot, trends: Trends, sort: str, visible: set[str]) -> None:
         """Bring the rows in line with this snapshot: add, remove, update changed cells."""
         workers = [w for w in snapshot.workers if w.name in visible]
-        wanted = {w.name for w in workers}
-        for name in [n for n in self._cells if n not in wanted]:
-            self.remove_row(name)
-            del self._cells[name]
-        for worker in workers:
-            cells = self._row(snapshot, worker, trends)
-            old = self._cells.get(worker.name)
-            if old is None:
-                self.add_row(*cells.values(), key=worker.name)
-            else:
-                for key, value in cells.items():
-                    if old[key] != value:
-                        self.update_cell(worker.name, key, value)
-            self._cells[worker.name] = cells
+        self.sync({w.name: self._row(snapshot, w, trends) for w in workers})
         rank = SORTS[sort]
         order = [w.name for w in sorted(workers, key=lambda w: (rank(snapshot, w, trends), w.name))]
         if order != self._order:
