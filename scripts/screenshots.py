@@ -17,22 +17,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "tui"))
 
-from tui_fakes import SHOWCASE_EVERY, FakeSource, showcase  # noqa: E402
+from tui_fakes import play_showcase, showcase_app  # noqa: E402
 
 from leaktui.tui.app import LeakTuiApp  # noqa: E402
 
 
 async def shoot(size: tuple[int, int], name: str, keys: tuple[str, ...] = ()) -> Path:
-    source = FakeSource()
-    source.interval = SHOWCASE_EVERY
-    app = LeakTuiApp(source)
+    app, source = showcase_app()
     async with app.run_test(size=size) as pilot:
-        for i in range(1, 40):
-            source.push(showcase(i))
-            await pilot.pause()
-        for key in keys:
-            await pilot.press(key)
-        await pilot.pause()
+        await play_showcase(pilot, source, keys)
         path = ROOT / "screenshots" / f"{name}.svg"
         app.save_screenshot(filename=path.name, path=str(path.parent))
         return path

@@ -8,17 +8,9 @@ look at the new SVGs, and regenerate screenshots/ with scripts/screenshots.py.
 from __future__ import annotations
 
 import pytest
-from tui_fakes import SHOWCASE_EVERY, FakeSource, showcase
-
-from leaktui.tui.app import LeakTuiApp
+from tui_fakes import play_showcase, showcase_app
 
 SIZES = [(80, 24), (120, 40)]
-
-
-def showcase_app() -> tuple[LeakTuiApp, FakeSource]:
-    source = FakeSource()
-    source.interval = SHOWCASE_EVERY
-    return LeakTuiApp(source), source
 
 
 @pytest.mark.timeout(60)
@@ -32,11 +24,6 @@ def test_screen(snap_compare, screen: str, keys: tuple[str, ...], size: tuple[in
     app, source = showcase_app()
 
     async def forty_minutes(pilot) -> None:
-        for i in range(1, 41):
-            source.push(showcase(i))
-            await pilot.pause()
-        for key in keys:
-            await pilot.press(key)
-        await pilot.pause()
+        await play_showcase(pilot, source, keys)
 
     assert snap_compare(app, terminal_size=size, run_before=forty_minutes)

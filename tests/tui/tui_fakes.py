@@ -228,3 +228,20 @@ async def running(
     app = LeakTuiApp(source)
     async with app.run_test(size=size) as pilot:
         yield app, source, pilot
+
+
+def showcase_app() -> tuple[LeakTuiApp, FakeSource]:
+    """The app on a FakeSource that ticks once a showcase minute."""
+    source = FakeSource()
+    source.interval = SHOWCASE_EVERY
+    return LeakTuiApp(source), source
+
+
+async def play_showcase(pilot: Pilot, source: FakeSource, keys: tuple[str, ...] = ()) -> None:
+    """Forty showcase minutes, then the keys: what the snapshot tests and screenshots show."""
+    for i in range(1, 41):
+        source.push(showcase(i))
+        await pilot.pause()
+    for key in keys:
+        await pilot.press(key)
+    await pilot.pause()
