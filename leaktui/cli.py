@@ -138,7 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="sample headless into a CSV, until Ctrl-C or --duration",
         description="Sample every Celery worker process on this host without the UI. Every "
         "tick is journaled as it is taken; the CSV is written, complete, when "
-        "recording stops (Ctrl-C, SIGTERM, a dropped SSH session or --duration).",
+        "recording stops (Ctrl-C, SIGTERM, a dropped SSH session or --duration). "
+        "Workers started with -I leaktui.agent also report the tasks each process has "
+        "finished, which gives the verdicts a cost per task.",
     )
     record.add_argument(
         "-o", "--output", required=True, metavar="FILE.csv", help="the CSV to write"
@@ -228,7 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
         "verdict",
         help="leak verdicts for a recorded session; exit 1 if something leaks",
         description="Decide, for each process and each worker of a recording, whether it "
-        "leaks: rate with a 95%% interval, level, time to the nearest known limit. "
+        "leaks: rate with a 95% interval, level, time to the nearest known limit, and "
+        "the cost per task where the recording has task counts. "
         "Exit status 0 when nothing leaks at the end, 1 when something does, 2 "
         "on bad input: usable from cron and monitoring checks.",
     )
@@ -281,13 +284,17 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     """Open the monitor on this host's workers; every tick is journaled as it is taken."""
     from leaktui.core import journal
     from leaktui.core.monitor import Monitor
+    from leaktui.core.taskcount import TaskCounts
     from leaktui.tui.app import LeakTuiApp
     from leaktui.tui.source import LiveSource
 
     host = socket.gethostname()
     session = Path(args.session) if args.session else journal.new_session_path(host)
-    with journal.Journal(session, host=host, interval=args.interval) as store:
-        monitor = Monitor(journal=store, hostname=host, match=args.match)
+    with (
+        journal.Journal(session, host=host, interval=args.interval) as store,
+        TaskCounts() as counts,
+    ):
+        monitor = Monitor(journal=store, hostname=host, match=args.match, task_counts=counts)
         app = LeakTuiApp(
             LiveSource(monitor, args.interval),
             match=args.match,
@@ -303,6 +310,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Real workers, a producer, and the monitor (or --headless verdicts); all cleaned up."""
     from leaktui.core.journal import Journal
     from leaktui.core.monitor import Monitor
+    from leaktui.core.taskcount import TaskCounts
     from leaktui.demo import headless
     from leaktui.demo.launcher import DEMO_THRESHOLDS, MATCH, Demo
 
@@ -317,7 +325,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         journal = stack.enter_context(
             Journal(demo.folder / "session.sqlite", host=host, interval=1.0)
         )
-        monitor = Monitor(journal=journal, hostname=host, match=MATCH, thresholds=DEMO_THRESHOLDS)
+        # Counts asked for well within a bin: a count older than its bin reads as idle.
+        counts = stack.enter_context(TaskCounts(every=DEMO_THRESHOLDS.bin_seconds / 4))
+        monitor = Monitor(
+            journal=journal,
+            hostname=host,
+            match=MATCH,
+            thresholds=DEMO_THRESHOLDS,
+            task_counts=counts,
+        )
         if args.headless:
             rows = headless.verdicts(headless.watch(monitor, args.duration, stop))
             print(json.dumps(rows, indent=2) if args.json else headless.text(rows))
@@ -456,6 +472,7 @@ def _say(text: str, end: str = "\n") -> None:
 def cmd_record(args: argparse.Namespace) -> int:
     from leaktui.core import csvfile, journal
     from leaktui.core.monitor import Monitor, run
+    from leaktui.core.taskcount import TaskCounts
 
     _refuse_overwrite(args.output, args.force)
     host = socket.gethostname()
@@ -463,8 +480,11 @@ def cmd_record(args: argparse.Namespace) -> int:
     stop = threading.Event()
     live = sys.stderr.isatty()
     started = time.monotonic()
-    with journal.Journal(session, host=host, interval=args.interval) as store:
-        monitor = Monitor(journal=store, hostname=host, match=args.match)
+    with (
+        journal.Journal(session, host=host, interval=args.interval) as store,
+        TaskCounts() as counts,
+    ):
+        monitor = Monitor(journal=store, hostname=host, match=args.match, task_counts=counts)
         _say(f"recording to {args.output}; journal {session}; Ctrl-C stops")
 
         reported: set[str] = set()

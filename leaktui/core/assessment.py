@@ -1,9 +1,10 @@
 """Verdicts for a whole recording: each process, each worker's sum, and open files.
 
 Rows are read once, in the order they were recorded, and fed to one LeakTracker per
-process (memory and fds) and per worker (the sum of its processes at each tick: what
-matters when children are recycled under new pids). Each verdict is therefore the one
-that was known at that moment, and the timeline lists them as they changed.
+process (memory and fds) and per worker (the sum of its processes at each tick, and the
+tasks they finished, those of ended processes included: what matters when children are
+recycled under new pids). Each verdict is therefore the one that was known at that moment,
+and the timeline lists them as they changed.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ class Assessment:
     _subjects: dict[tuple[str | None, int | None], _Subject] = field(default_factory=dict)
     _sums: dict[str | None, float] = field(default_factory=dict)
     _sum_time: float | None = None
+    _tasks: dict[str, dict[int, int]] = field(default_factory=dict)
+    """Per worker, each process's latest task count."""
+    _tasks_before: dict[str, int] = field(default_factory=dict)
+    """Per worker, the tasks of its processes that have ended (live: ``retain``)."""
 
     def _subject(self, worker: str | None, pid: int | None) -> _Subject:
         key = (worker, pid)
@@ -92,6 +97,8 @@ class Assessment:
             self._sum_time = s.time
             if row.worker is not None:
                 self._sums[row.worker] = self._sums.get(row.worker, 0) + s.rss
+                if s.tasks is not None:
+                    self._tasks.setdefault(row.worker, {})[s.pid] = s.tasks
             subject = self._subject(row.worker, s.pid)
             memory = subject.memory.add(s.time, s.rss, s.tasks)
             fds = None
@@ -107,11 +114,18 @@ class Assessment:
     def _flush_sums(self) -> Iterator[Assessed]:
         for worker, total in self._sums.items():
             subject = self._subject(worker, None)
-            verdict = subject.memory.add(self._sum_time or 0.0, total)
+            verdict = subject.memory.add(self._sum_time or 0.0, total, self._worker_tasks(worker))
             changed = _record(subject, Assessed(worker, None, self._sum_time or 0.0, verdict))
             if changed is not None:
                 yield changed
         self._sums = {}
+
+    def _worker_tasks(self, worker: str | None) -> int | None:
+        """Tasks the worker has finished: its processes' counts, those that ended included,
+        so the total keeps rising when children are recycled. None when none is known."""
+        if worker is None or (worker not in self._tasks and worker not in self._tasks_before):
+            return None
+        return self._tasks_before.get(worker, 0) + sum(self._tasks.get(worker, {}).values())
 
     def set_limits(self, worker: str | None, pid: int | None, limits: list[Limit]) -> None:
         """The limits a process (or worker sum) runs under; they may change while it runs."""
@@ -130,6 +144,9 @@ class Assessment:
         ]:
             self._subjects.pop(key, None)
             self.limits.pop(key, None)
+        for worker, counts in self._tasks.items():
+            for pid in [pid for pid in counts if pid not in pids]:
+                self._tasks_before[worker] = self._tasks_before.get(worker, 0) + counts.pop(pid)
 
     def latest(self) -> dict[tuple[str | None, int | None], Assessed]:
         """The verdict each live series has now (without closing its open bin)."""

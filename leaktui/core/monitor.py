@@ -47,6 +47,13 @@ class LimitsSource(Protocol):
     def read(self, pid: int) -> ProcessLimits: ...
 
 
+class TaskCountSource(Protocol):
+    """Tasks finished per process (``core.taskcount.TaskCounts`` asks leaktui's agent)."""
+
+    def watch(self, pids: Iterable[int]) -> None: ...
+    def counts(self) -> Mapping[int, int]: ...
+
+
 class Monitor:
     """Produces one Snapshot per call to ``tick()``; journals it when given a Journal."""
 
@@ -62,8 +69,12 @@ class Monitor:
         sampler: SampleSource | None = None,
         limits_reader: LimitsSource | None = None,
         thresholds: Thresholds | None = None,
+        task_counts: TaskCountSource | None = None,
     ) -> None:
-        """The readers default to this host's; benchmarks and tests may pass their own."""
+        """The readers default to this host's; benchmarks and tests may pass their own.
+
+        Task counts come only from ``task_counts``: without it, samples carry none.
+        """
         self.host = hostname or socket.gethostname()
         self.journal = journal
         self._clock = clock
@@ -73,6 +84,7 @@ class Monitor:
         self._sampler: SampleSource = sampler or Sampler(uss_every=uss_every)
         self._system = SystemReader()
         self._limits_reader: LimitsSource = limits_reader or LimitsReader()
+        self._task_counts = task_counts
         self._limits: dict[int, ProcessLimits] = {}
         # pid -> (discovery's info, limits, the two merged): merged again only on a change.
         self._infos: dict[int, tuple[ProcessInfo, ProcessLimits | None, ProcessInfo]] = {}
@@ -100,20 +112,24 @@ class Monitor:
         sampled = self._sampler.sample(found.processes, now)
         if sampled.gone:
             found = _without(found, set(sampled.gone))
+        samples = sampled.samples
+        if self._task_counts is not None:
+            self._task_counts.watch(samples)
+            samples = _with_tasks(samples, self._task_counts.counts())
         processes = self._attach_limits(found, errors)
         try:
             system = self._last_system = self._system.read(now)
         except OSError as exc:
             errors.append(f"cannot read system memory: {exc}")
             system = self._last_system
-        changes = self._judge(found.workers, processes, sampled.samples, system)
+        changes = self._judge(found.workers, processes, samples, system)
         snapshot = Snapshot(
             tick=self._tick,
             time=now,
             host=self.host,
             workers=found.workers,
             processes=MappingProxyType(processes),
-            samples=MappingProxyType(sampled.samples),
+            samples=MappingProxyType(samples),
             system=system,
             errors=tuple(errors),
             verdicts=MappingProxyType(self.assessment.latest()),
@@ -190,6 +206,16 @@ def host_room(system: SystemFacts | None) -> list[Limit]:
         return []
     room = system.mem_available + max(0, system.swap_total - system.swap_used)
     return [Limit(room // HOST_ROOM_STEP * HOST_ROOM_STEP, "ram+swap", headroom=True)]
+
+
+def _with_tasks(samples: dict[int, Sample], counts: Mapping[int, int]) -> dict[int, Sample]:
+    """Samples with each process's task count, where it is known."""
+    if not counts:
+        return samples
+    return {
+        pid: replace(s, tasks=counts[pid]) if s.tasks is None and pid in counts else s
+        for pid, s in samples.items()
+    }
 
 
 def _without(found: Discovery, gone: set[int]) -> Discovery:

@@ -55,3 +55,42 @@ def test_ended_processes_are_forgotten() -> None:
     assert ("w0@h", 9) not in assessment.limits
     assert ("w0@h", 3) not in assessment.latest()
     assert ("w0@h", None) in assessment.latest(), "the worker's sum goes on"
+
+
+def worker_rows(t: float, counts: dict[int, int | None], rss: int) -> list[Row]:
+    """One tick of worker ``w@h``: each pid's task count (None: unknown), all at ``rss``."""
+    return [
+        Row(Sample(pid=pid, time=t, rss=rss, tasks=tasks), "w@h", "child", "h")
+        for pid, tasks in counts.items()
+    ]
+
+
+def test_a_worker_sum_knows_its_cost_per_task() -> None:
+    """Two children, a task every 10 s each, each task keeping 20 KiB: 20 KiB per task."""
+    assessment = Assessment()
+    for tick in range(720):  # two hours at 10 s
+        rss = (100 << 20) + tick * 20 * 1024
+        list(assessment.feed(worker_rows(1.8e9 + tick * 10, {11: tick, 12: tick}, rss)))
+    (worker,) = [a for a in assessment.current() if a.pid is None]
+    assert worker.memory.kind == "leak"
+    assert worker.memory.bytes_per_task == pytest.approx(20 * 1024, rel=0.05)
+    assert "20.0 KiB/task" in worker.memory.reason
+
+
+def test_a_worker_total_of_tasks_keeps_rising_when_children_are_recycled() -> None:
+    assessment = Assessment()
+    list(assessment.feed(worker_rows(1.8e9, {11: 50, 12: 40}, 100 << 20)))
+    assessment.retain({12})  # 11 ended after 50 tasks; 13 replaces it
+    list(assessment.feed(worker_rows(1.8e9 + 60, {12: 41, 13: None}, 100 << 20)))
+    list(assessment.feed(worker_rows(1.8e9 + 120, {12: 42, 13: 1}, 100 << 20)))
+    tracker = assessment._subjects[("w@h", None)].memory
+    tracker.finish()
+    assert [b.tasks for b in tracker._bins] == [90, 91, 93]
+
+
+def test_a_worker_without_task_counts_has_none() -> None:
+    assessment = Assessment()
+    list(assessment.feed(worker_rows(1.8e9, {11: None, 12: None}, 100 << 20)))
+    tracker = assessment._subjects[("w@h", None)].memory
+    tracker.finish()
+    assert [b.tasks for b in tracker._bins] == [None]

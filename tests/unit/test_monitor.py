@@ -95,6 +95,32 @@ def test_ended_processes_are_let_go(host: FakeHost, monitor: Monitor) -> None:
     assert set(monitor._infos) == {10, 13, 14}
 
 
+class FixedCounts:
+    """A TaskCountSource that knows the counts of some processes."""
+
+    def __init__(self, counts: dict[int, int]) -> None:
+        self.known = counts
+        self.watched: set[int] = set()
+
+    def watch(self, pids: Iterable[int]) -> None:
+        self.watched = set(pids)
+
+    def counts(self) -> dict[int, int]:
+        return {pid: n for pid, n in self.known.items() if pid in self.watched}
+
+
+def test_task_counts_reach_the_samples(host: FakeHost) -> None:
+    counts = FixedCounts({11: 40})
+    monitor = Monitor(
+        hostname="h", discoverer=host, sampler=host, limits_reader=host, task_counts=counts
+    )
+    snapshot = monitor.tick()
+    assert counts.watched == {10, 11, 12}, "the processes sampled this tick"
+    assert snapshot.samples[11].tasks == 40
+    assert snapshot.samples[12].tasks is None, "unknown, not zero"
+    assert snapshot.samples[10].tasks is None
+
+
 def test_snapshots_are_read_only(monitor: Monitor) -> None:
     snapshot = monitor.tick()
     with pytest.raises(TypeError):
