@@ -310,9 +310,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Real workers, a producer, and the monitor (or --headless verdicts); all cleaned up."""
     from leaktui.core.journal import Journal
     from leaktui.core.monitor import Monitor
-    from leaktui.core.taskcount import TaskCounts
     from leaktui.demo import headless
-    from leaktui.demo.launcher import DEMO_THRESHOLDS, MATCH, Demo
+    from leaktui.demo.launcher import DEMO_THRESHOLDS, MATCH, Demo, task_counts
 
     stop = threading.Event()
     if args.headless:
@@ -325,8 +324,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         journal = stack.enter_context(
             Journal(demo.folder / "session.sqlite", host=host, interval=1.0)
         )
-        # Counts asked for well within a bin: a count older than its bin reads as idle.
-        counts = stack.enter_context(TaskCounts(every=DEMO_THRESHOLDS.bin_seconds / 4))
+        counts = stack.enter_context(task_counts())
         monitor = Monitor(
             journal=journal,
             hostname=host,

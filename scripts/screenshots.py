@@ -37,7 +37,7 @@ async def demo_shots() -> list[Path]:
     from textual.widgets import DataTable
 
     from leaktui.core.monitor import Monitor
-    from leaktui.demo.launcher import DEMO_THRESHOLDS, MATCH, Demo
+    from leaktui.demo.launcher import DEMO_THRESHOLDS, MATCH, Demo, task_counts
     from leaktui.tui.source import LiveSource
     from leaktui.tui.widgets.objgraph_pane import ObjgraphPane
     from leaktui.tui.widgets.process_table import ProcessTable
@@ -55,8 +55,10 @@ async def demo_shots() -> list[Path]:
         return verdict is not None and verdict.memory.kind == "leak"
 
     out = []
-    with Demo():
-        monitor = Monitor(hostname="linode-1", match=MATCH, thresholds=DEMO_THRESHOLDS)
+    with Demo(), task_counts() as counts:
+        monitor = Monitor(
+            hostname="linode-1", match=MATCH, thresholds=DEMO_THRESHOLDS, task_counts=counts
+        )
         app = LeakTuiApp(LiveSource(monitor, 1.0), match=MATCH)
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: leaking(app), 300)

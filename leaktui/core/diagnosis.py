@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from leaktui import fmt
 from leaktui.core.verdict import Verdict
 
 MIB = 1 << 20
@@ -108,11 +109,29 @@ def diagnose(
                 stopgap,
             )
     return Diagnosis(
-        "growing; the cause is not known yet",
+        _what_growth_follows(memory) or "growing; the cause is not known yet",
         "fetch objgraph (g) twice or more, a few minutes apart, from the growing process: "
         "the agent tells a growing type from flat object counts",
         stopgap,
     )
+
+
+def _what_growth_follows(memory: Verdict | None) -> str | None:
+    """What the task counts already say, before objgraph: per task, or on its own."""
+    if memory is None:
+        return None
+    if memory.follows == "time":
+        return (
+            "grows while no task runs: something that runs on its own (a thread, a timer, "
+            "a connection pool), not the tasks"
+        )
+    if memory.bytes_per_task is not None and memory.bytes_per_task > 0:
+        only = ", only while tasks run" if memory.follows == "tasks" else ""
+        return (
+            f"grows by {fmt.size(memory.bytes_per_task)} per task{only}: "
+            "something each task leaves behind"
+        )
+    return None
 
 
 def _stopgap(memory: Verdict | None, now: float | None) -> str | None:

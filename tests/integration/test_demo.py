@@ -105,7 +105,7 @@ async def test_the_demo_ui_fetches_objgraph_from_the_leaking_child(private_tmp, 
     from tui_fakes import text_of, until
 
     from leaktui.core.monitor import Monitor
-    from leaktui.demo.launcher import DEMO_THRESHOLDS, MATCH, Demo
+    from leaktui.demo.launcher import DEMO_THRESHOLDS, MATCH, Demo, task_counts
     from leaktui.tui.app import LeakTuiApp
     from leaktui.tui.source import LiveSource
     from leaktui.tui.widgets.objgraph_pane import ObjgraphPane
@@ -114,8 +114,10 @@ async def test_the_demo_ui_fetches_objgraph_from_the_leaking_child(private_tmp, 
     monkeypatch.setenv("TMPDIR", str(private_tmp))
     monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
 
-    with Demo() as demo:
-        monitor = Monitor(hostname="demo", match=MATCH, thresholds=DEMO_THRESHOLDS)
+    with Demo() as demo, task_counts() as counts:
+        monitor = Monitor(
+            hostname="demo", match=MATCH, thresholds=DEMO_THRESHOLDS, task_counts=counts
+        )
         app = LeakTuiApp(LiveSource(monitor, 0.5), match=MATCH)
         async with app.run_test(size=(120, 40)) as pilot:
             await until(
@@ -127,7 +129,14 @@ async def test_the_demo_ui_fetches_objgraph_from_the_leaking_child(private_tmp, 
             processes = app.screen.query_one(ProcessTable)
             await until(pilot, lambda: processes.row_count == 2, "main and child")
             (reports,) = [w for w in app.snapshot.workers if w.name.startswith("reports@")]
-            processes.move_cursor(row=processes.get_row_index(str(reports.children[0])))
+            child = str(reports.children[0])
+            processes.move_cursor(row=processes.get_row_index(child))
+            # The child's tasks, as its agent counts them: 5 a second.
+            await until(
+                pilot,
+                lambda: str(processes.get_cell(child, "tasks")).strip().replace(",", "").isdigit(),
+                "the child's task count",
+            )
             pane = app.screen.query_one(ObjgraphPane)
             status = pane.query_one("#objgraph-status", Static)
             growth = pane.query_one("#objgraph-table", DataTable)

@@ -104,9 +104,11 @@ def snapshot(
     every: float = 1.0,
     per_process: Callable[[Worker, int], Verdict | None] | None = None,
     fd_leaks: Container[str] = (),
+    tasks: Callable[[Worker, int], int | None] | None = None,
 ) -> Snapshot:
     """One tick, ``every`` seconds after the last: each (worker, RSS per process in bytes,
-    the worker's verdict); ``per_process(worker, pid)`` gives each process's verdict."""
+    the worker's verdict); ``per_process(worker, pid)`` gives each process's verdict and
+    ``tasks(worker, pid)`` its count of tasks finished."""
     now = T0 + tick * every
     processes, samples, verdicts = {}, {}, {}
     limits = ProcessLimits(nofile=RLimit(nofile, 4096), cgroup_limit=2048 * MIB)
@@ -114,7 +116,16 @@ def snapshot(
         for pid in w.pids:
             role = "main" if pid == w.main_pid else "child"
             processes[pid] = ProcessInfo(pid, role, w.name, T0 - 100, "celery", True, limits)
-            samples[pid] = Sample(pid, now, rss, vms=rss * 3, swap=0, num_fds=fds, num_threads=3)
+            samples[pid] = Sample(
+                pid,
+                now,
+                rss,
+                vms=rss * 3,
+                swap=0,
+                num_fds=fds,
+                num_threads=3,
+                tasks=tasks(w, pid) if tasks is not None else None,
+            )
             mine = per_process(w, pid) if per_process is not None else None
             fds = FD_LEAK if w.name in fd_leaks and pid != w.main_pid else None
             if mine is not None:
@@ -163,6 +174,7 @@ SHOWCASE = [
     (worker("exports@linode-1", 1600, children=2), "fd-leak"),
 ]
 RATE = 120 * MIB  # per hour, for the leaking worker's children
+TASKS = 5000  # per hour, per process that runs tasks
 
 
 def _rss(kind: str, i: int, pid: int) -> float:
@@ -183,8 +195,9 @@ def _verdict(kind: str, i: int, pid: int, limit: Limit | None) -> Verdict:
         return Verdict(
             "leak",
             f"floor rose {RATE * minutes / 60 / MIB:.0f} MiB in {minutes:.0f} min "
-            "(+120.0 MiB/h), steady since 09:20 UTC",
+            f"(+120.0 MiB/h), {RATE / TASKS / 1024:.1f} KiB/task, steady since 09:20 UTC",
             rate=RATE,
+            bytes_per_task=RATE / TASKS,
             rate_ci=(0.9 * RATE, 1.1 * RATE),
             level=level,
             limit=limit,
@@ -213,8 +226,18 @@ def showcase(i: int) -> Snapshot:
         child = w.children[0] if w.children else w.main_pid
         total_verdict = _verdict(kind, i, child, None)
         rows.append((w, int(_rss(kind, i, child)), total_verdict))
+
+    def tasks(w: Worker, pid: int) -> int:
+        runs_tasks = pid != w.main_pid or w.pool in ("threads", "gevent")  # prefork: children
+        return round(TASKS * i * SHOWCASE_EVERY / 3600) if runs_tasks else 0
+
     return snapshot(
-        i, rows, every=SHOWCASE_EVERY, per_process=per_process, fd_leaks={"exports@linode-1"}
+        i,
+        rows,
+        every=SHOWCASE_EVERY,
+        per_process=per_process,
+        fd_leaks={"exports@linode-1"},
+        tasks=tasks,
     )
 
 

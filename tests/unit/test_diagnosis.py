@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from leaktui.core.diagnosis import Fetch, diagnose
@@ -54,6 +56,16 @@ def test_without_the_agent_it_says_what_would_tell() -> None:
     found = diagnose(LEAK, None, (), NOW)
     assert "not known yet" in found.cause
     assert "fetch objgraph" in found.next_step
+
+
+def test_before_objgraph_the_task_counts_say_what_growth_follows() -> None:
+    per_task = replace(LEAK, bytes_per_task=24 * 1024, follows="tasks")
+    assert diagnose(per_task, None, (), NOW).cause.startswith(
+        "grows by 24.0 KiB per task, only while tasks run"
+    )
+    idle = replace(LEAK, bytes_per_task=24 * 1024, follows="time")
+    assert diagnose(idle, None, (), NOW).cause.startswith("grows while no task runs")
+    assert "fetch objgraph" in diagnose(idle, None, (), NOW).next_step
 
 
 def test_the_stopgap_is_derived_from_the_baseline_observed() -> None:
