@@ -21,6 +21,15 @@ def redis_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
 
 
 @pytest.fixture
+def runtime_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The agent's channels in this test's own folder (workers inherit the variable)."""
+    folder = tmp_path / "run"
+    folder.mkdir()
+    monkeypatch.setenv("LEAKTUI_RUNTIME_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
 def fs_broker(tmp_path: Path) -> Broker:
     return filesystem_broker(tmp_path / "broker")
 

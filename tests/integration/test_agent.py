@@ -17,18 +17,13 @@ from leaktui.cli import main
 from leaktui.protocol import ProtocolError, channel_path
 from leaktui.remote import AgentError, ask, ask_broker, has_agent
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.usefixtures("runtime_dir"),
+    pytest.mark.timeout(180),
+]
 
 AGENT = ["-I", "leaktui.agent"]
-
-
-@pytest.fixture(autouse=True)
-def runtime_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test's channels in its own folder (workers inherit the variable)."""
-    folder = tmp_path / "run"
-    folder.mkdir()
-    monkeypatch.setenv("LEAKTUI_RUNTIME_DIR", str(folder))
-    return folder
 
 
 def children_of(pid: int) -> list[int]:

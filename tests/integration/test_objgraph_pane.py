@@ -18,14 +18,11 @@ from leaktui.tui.source import LiveSource
 from leaktui.tui.widgets.objgraph_pane import ObjgraphPane
 from leaktui.tui.widgets.process_table import ProcessTable
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
-
-
-@pytest.fixture(autouse=True)
-def runtime_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = tmp_path / "run"
-    folder.mkdir()
-    monkeypatch.setenv("LEAKTUI_RUNTIME_DIR", str(folder))
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.usefixtures("runtime_dir"),
+    pytest.mark.timeout(180),
+]
 
 
 async def open_child(pilot, app: LeakTuiApp, child: int) -> ObjgraphPane:

@@ -15,14 +15,11 @@ from leaktui.core.monitor import Monitor
 from leaktui.core.taskcount import TaskCounts
 from leaktui.remote import has_agent
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
-
-
-@pytest.fixture(autouse=True)
-def runtime_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = tmp_path / "run"
-    folder.mkdir()
-    monkeypatch.setenv("LEAKTUI_RUNTIME_DIR", str(folder))
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.usefixtures("runtime_dir"),
+    pytest.mark.timeout(120),
+]
 
 
 def tick_until(monitor: Monitor, predicate, what: str, timeout: float = 60):
