@@ -114,7 +114,7 @@ class Monitor:
             found = _without(found, set(sampled.gone))
         samples = sampled.samples
         if self._task_counts is not None:
-            self._task_counts.watch(samples)
+            self._task_counts.watch(samples.keys())
             samples = _with_tasks(samples, self._task_counts.counts())
         processes = self._attach_limits(found, errors)
         try:
