@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -175,6 +176,21 @@ class RunningWorker:
 
         wait_for(ready, timeout, f"worker to be ready ({' '.join(self.argv)})", every=0.1)
 
+    def child_with_agent(self, timeout: float = 60) -> int:
+        """This worker's one pool child, once leaktui's agent has opened its channel there."""
+        import psutil
+
+        from leaktui.remote import has_agent
+
+        (child,) = wait_for(
+            lambda: (
+                [c.pid for c in psutil.Process(self.pid).children() if has_agent(c.pid)] or None
+            ),
+            timeout,
+            "the child's channel",
+        )
+        return child
+
     def stop(self) -> None:
         # Celery's warm shutdown takes about 6 s; a test's worker has nothing left to
         # finish, so its whole process group is killed at once.
@@ -227,6 +243,22 @@ def start_worker(
             preexec_fn=preexec,
         )
     return RunningWorker(proc, log, command)
+
+
+def tick_until(monitor, predicate, timeout: float, what: str, interval: float = 0.1):
+    """Tick a leaktui Monitor every ``interval`` seconds until ``predicate(snapshot)`` holds;
+    no tick may report an error."""
+    pause = threading.Event()
+
+    def step():
+        snapshot = monitor.tick()
+        assert not snapshot.errors, snapshot.errors
+        if predicate(snapshot):
+            return snapshot
+        pause.wait(interval)  # the sampling interval, not a synchronisation sleep
+        return None
+
+    return wait_for(step, timeout, what, every=0)
 
 
 def send_task(broker: Broker, name: str, *args: object) -> None:

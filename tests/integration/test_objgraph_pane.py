@@ -41,11 +41,7 @@ async def test_g_fetches_growth_from_the_child_and_enter_shows_what_holds_a_type
 ) -> None:
     worker = workers.start(fs_broker, ["-c", "1", "-n", "pane@%h", "-I", "leaktui.agent"])
     worker.wait_ready()
-    (child,) = wait_for(
-        lambda: [c.pid for c in psutil.Process(worker.pid).children() if has_agent(c.pid)] or None,
-        60,
-        "the child's channel",
-    )
+    child = worker.child_with_agent()
     app = LeakTuiApp(LiveSource(Monitor(hostname=socket.gethostname(), match="^pane@"), 0.5))
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await open_child(pilot, app, child)

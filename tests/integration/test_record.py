@@ -7,12 +7,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from harness import Broker, run_leaktui, send_task, stop_process, wait_for
+from harness import Broker, run_leaktui, send_task, stop_process, tick_until, wait_for
 
 from leaktui.core import csvfile, journal
 from leaktui.core.journal import Journal
@@ -21,21 +20,6 @@ from leaktui.core.monitor import Monitor
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 MIB = 1 << 20
-
-
-def tick_until(monitor: Monitor, predicate, timeout: float, what: str, interval: float = 0.1):
-    """Tick the monitor at ``interval`` until ``predicate(snapshot)`` holds."""
-    pause = threading.Event()
-
-    def step():
-        snapshot = monitor.tick()
-        assert not snapshot.errors, snapshot.errors
-        if predicate(snapshot):
-            return snapshot
-        pause.wait(interval)  # the sampling interval, not a synchronisation sleep
-        return None
-
-    return wait_for(step, timeout, what, every=0)
 
 
 def _series(path: Path) -> dict[int, list[int]]:

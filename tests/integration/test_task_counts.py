@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
-import psutil
 import pytest
-from harness import Broker, send_task, wait_for
+from harness import Broker, send_task, tick_until
 
 from leaktui.core import csvfile, journal
 from leaktui.core.journal import Journal
 from leaktui.core.monitor import Monitor
 from leaktui.core.taskcount import TaskCounts
-from leaktui.remote import has_agent
 
 pytestmark = [
     pytest.mark.integration,
@@ -22,40 +19,22 @@ pytestmark = [
 ]
 
 
-def tick_until(monitor: Monitor, predicate, what: str, timeout: float = 60):
-    """Tick every 0.1 s (the sampling interval) until ``predicate(snapshot)`` holds."""
-    pause = threading.Event()
-
-    def step():
-        snapshot = monitor.tick()
-        if predicate(snapshot):
-            return snapshot
-        pause.wait(0.1)
-        return None
-
-    return wait_for(step, timeout, what, every=0)
-
-
 def test_a_prefork_childs_tasks_reach_the_journal_and_the_csv(
     fs_broker: Broker, workers, tmp_path: Path
 ) -> None:
     worker = workers.start(fs_broker, ["-c", "1", "-n", "counts@%h", "-I", "leaktui.agent"])
     worker.wait_ready()
-    (child,) = wait_for(
-        lambda: [c.pid for c in psutil.Process(worker.pid).children() if has_agent(c.pid)] or None,
-        60,
-        "the child's channel",
-    )
+    child = worker.child_with_agent()
     session = tmp_path / "session.sqlite"
     with (
         Journal(session, host="testhost", interval=0.1) as store,
         TaskCounts(every=0.1) as counts,
     ):
         monitor = Monitor(journal=store, hostname="testhost", match="^counts@", task_counts=counts)
-        tick_until(monitor, lambda s: s.samples.get(child) and s.samples[child].tasks == 0, "0")
+        tick_until(monitor, lambda s: s.samples.get(child) and s.samples[child].tasks == 0, 60, "0")
         for _ in range(3):
             send_task(fs_broker, "leakapp.noop")
-        last = tick_until(monitor, lambda s: s.samples[child].tasks == 3, "three tasks counted")
+        last = tick_until(monitor, lambda s: s.samples[child].tasks == 3, 60, "three tasks")
         # Prefork: the tasks run in the child; the main process finishes none.
         assert last.samples[worker.pid].tasks == 0
     out = tmp_path / "out.csv"
@@ -73,7 +52,7 @@ def test_without_the_agent_task_counts_stay_unknown(
     worker.wait_ready()
     with TaskCounts(every=0.1) as counts:
         monitor = Monitor(hostname="testhost", match="^nocounts@", task_counts=counts)
-        first = tick_until(monitor, lambda s: s.workers and s.workers[0].children, "a child")
+        first = tick_until(monitor, lambda s: s.workers and s.workers[0].children, 60, "a child")
         (child,) = first.workers[0].children
         send_task(fs_broker, "leakapp.noop")
         counts.poll()  # a whole round, after the child was watched: it has no channel
