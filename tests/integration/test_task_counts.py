@@ -45,9 +45,7 @@ def test_a_prefork_childs_tasks_reach_the_journal_and_the_csv(
     assert known == sorted(known), "a cumulative count, in order"
 
 
-def test_without_the_agent_task_counts_stay_unknown(
-    fs_broker: Broker, workers, tmp_path: Path
-) -> None:
+def test_without_the_agent_task_counts_stay_unknown(fs_broker: Broker, workers) -> None:
     worker = workers.start(fs_broker, ["-c", "1", "-n", "nocounts@%h"])
     worker.wait_ready()
     with TaskCounts(every=0.1) as counts:
