@@ -46,6 +46,11 @@ class Trace:
     rate: float  # MiB/h, 0 for non-leaks
     noisy: bool
     points: list[tuple[float, float]]
+    shape: Callable[[float], float] | None = None
+    """The level without sawtooth or noise, in bytes, against hours (synthetic traces)."""
+    noise: float = 0.0
+    """The standard deviation of the noise added to each sample, in bytes."""
+    base: float = 0.0
 
 
 # -- the generator ----------------------------------------------------------------------------
@@ -123,6 +128,9 @@ def synthetic(seed: int) -> list[Trace]:
                             0.0,
                             noise == loud,
                             _render(shape, horizon, base, rng, noise, gaps),
+                            shape,
+                            noise,
+                            base,
                         )
                     )
     for rate in (0.5, 1, 2, 5, 10, 20, 50):
@@ -153,6 +161,9 @@ def synthetic(seed: int) -> list[Trace]:
                         rate,
                         noise == loud,
                         _render(shape, horizon, base, rng, noise),
+                        shape,
+                        noise,
+                        base,
                     )
                 )
     return traces
