@@ -27,20 +27,32 @@ def verdict_shown(app: ReplayApp) -> str:
     return str(app.screen.query_one(DataTable).get_cell("w1@h", "verdict")).strip()
 
 
+async def shows_verdict(pilot, app: ReplayApp, tick: int, verdict: str) -> None:
+    """Until the screen is at ``tick`` and the worker's verdict cell starts with ``verdict``."""
+    await at_tick(pilot, app, tick)
+    try:
+        await until(
+            pilot,
+            lambda: app.snapshot.tick == tick and verdict_shown(app).startswith(verdict),
+            f"{verdict!r} at tick {tick}",
+            seconds=5,
+        )
+    except AssertionError as error:
+        shown = f"{verdict_shown(app)!r} at tick {app.snapshot.tick}"
+        raise AssertionError(f"{error}; the screen shows {shown}") from None
+
+
 @pytest.mark.timeout(60)
 async def test_end_shows_the_final_verdict_and_home_the_first(tmp_path: Path) -> None:
     source = ReplaySource(survey(leaking_recording(tmp_path / "r.csv")))
     app = ReplayApp(source)
     async with app.run_test(size=(120, 40)) as pilot:
-        await at_tick(pilot, app, 1)
-        assert verdict_shown(app) == "measuring…"
+        await shows_verdict(pilot, app, 1, "measuring…")
         await pilot.press("end")
-        await at_tick(pilot, app, 720)
-        assert verdict_shown(app).startswith("LEAK +30 MiB/h")
+        await shows_verdict(pilot, app, 720, "LEAK +30 MiB/h")
         assert "tick 720/720" in (app.cursor or "")
         await pilot.press("home")
-        await at_tick(pilot, app, 1)
-        assert verdict_shown(app) == "measuring…"
+        await shows_verdict(pilot, app, 1, "measuring…")
 
 
 @pytest.mark.timeout(60)
