@@ -51,12 +51,13 @@ class Trace:
     noise: float = 0.0
     """The standard deviation of the noise added to each sample, in bytes."""
     base: float = 0.0
+    """The level before any growth, in bytes; the sawtooth's height is a share of it."""
 
 
 # -- the generator ----------------------------------------------------------------------------
 
 
-def _render(
+def render(
     shape: Callable[[float], float],
     hours: float,
     base: float,
@@ -127,7 +128,7 @@ def synthetic(seed: int) -> list[Trace]:
                             0.0,
                             0.0,
                             noise == loud,
-                            _render(shape, horizon, base, rng, noise, gaps),
+                            render(shape, horizon, base, rng, noise, gaps),
                             shape,
                             noise,
                             base,
@@ -160,7 +161,7 @@ def synthetic(seed: int) -> list[Trace]:
                         start * HOUR,
                         rate,
                         noise == loud,
-                        _render(shape, horizon, base, rng, noise),
+                        render(shape, horizon, base, rng, noise),
                         shape,
                         noise,
                         base,
