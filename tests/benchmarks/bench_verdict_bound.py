@@ -164,8 +164,9 @@ def _median(delays: Sequence[float | None]) -> str:
     return f"{sum(middle) / len(middle) / 60:.0f} min"
 
 
-def _found(delays: Sequence[float | None]) -> str:
-    return f"{sum(s is not None for s in delays) / len(delays):.0%}"
+def _cell(delays: Sequence[float | None]) -> str:
+    """The median delay, and in brackets the share called before its trace ends."""
+    return f"{_median(delays)} ({sum(s is not None for s in delays) / len(delays):.0%})"
 
 
 def main() -> None:
@@ -204,7 +205,7 @@ def main() -> None:
         for shape in ("linear", "late", "warm+leak", "stairs", "noisy")
     }
     for name, group in groups.items():
-        cells = [f"{_median(delays(group, m))} ({_found(delays(group, m))})" for m in methods]
+        cells = [_cell(delays(group, m)) for m in methods]
         print(f"| {name} | " + " | ".join(cells) + " |")
 
     # The engine's own margin: the non-leaks closest to each leak when leaktui called it,
