@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import DataTable, Static
-from tui_fakes import LEAK, MIB, STABLE, WARMING, FakeSource, running, snapshot, text_of, worker
+from tui_fakes import (
+    LEAK,
+    MIB,
+    STABLE,
+    WARMING,
+    FakeSource,
+    running,
+    snapshot,
+    text_of,
+    until,
+    worker,
+)
 
+from leaktui.tui.widgets.objgraph_pane import ObjgraphPane
+from leaktui.tui.widgets.rss_chart import RssChart
 from leaktui.tui.widgets.status import StatusLine
 from leaktui.tui.widgets.system_panel import SystemPanel
 
@@ -207,3 +220,40 @@ async def test_a_badge_that_arrives_later_is_not_clipped() -> None:
         column = next(c for c in table.ordered_columns if c.key == "verdict")
         width = column.get_render_width(table) - 2 * table.cell_padding
         assert len(badge) <= width
+
+
+@pytest.mark.timeout(30)
+async def test_on_a_short_terminal_g_puts_the_objgraph_pane_in_the_charts_place() -> None:
+    """At 80x24 the diagnosis fills the side column: the pane must still be seen after g."""
+    async with running((80, 24)) as (app, source, pilot):
+        await feed(pilot, source, fleet(1))
+        await pilot.press("enter")
+        screen = app.screen
+        chart, pane = screen.query_one(RssChart), screen.query_one(ObjgraphPane)
+        assert chart.display
+        assert not pane.display
+        assert "chart" not in _footer_actions(screen)
+        await pilot.press("g")  # pid 100 has no agent: the pane says so, and is seen
+        status = pane.query_one("#objgraph-status", Static)
+        await until(pilot, lambda: "pid 100" in text_of(status), "the fetch's answer")
+        assert not chart.display
+        assert pane.display
+        assert status.region.height >= 1
+        assert screen.region.contains_region(status.region)
+        assert pane.region.width >= 40  # room for the growth table's four columns
+        assert "chart" in _footer_actions(screen)
+        await pilot.press("c")
+        assert chart.display
+        assert not pane.display
+        await pilot.press("g")
+        await pilot.resize_terminal(120, 40)  # tall: the chart, and the pane beside it
+        await pilot.pause()
+        assert chart.display
+        assert pane.display
+        assert chart.region.x < pane.region.x
+        assert "chart" not in _footer_actions(screen)
+
+
+def _footer_actions(screen) -> set[str]:
+    """The actions the footer offers now."""
+    return {active.binding.action for active in screen.active_bindings.values()}

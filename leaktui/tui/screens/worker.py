@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
@@ -22,16 +22,21 @@ from leaktui.tui.widgets.status import StatusLine
 
 #: Seconds between objgraph fetches when auto-refresh is on.
 AUTO_REFRESH = 10.0
+#: Below this many rows the chart and the objgraph pane take turns (the "-short" class):
+#: at 80x24 the diagnosis alone fills the side column.
+SHORT = 32
 
 
 class WorkerScreen(Screen):
     """Drill-down into one worker; follows the app's snapshots like the main screen."""
 
     CSS_PATH = "worker.tcss"
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (SHORT, "-tall")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("g", "objgraph", "objgraph", id="objgraph"),
         Binding("a", "auto_refresh", "Auto-refresh", id="objgraph-auto"),
+        Binding("c", "chart", "Chart", id="worker-chart"),
         Binding("j,down", "cursor_down", "Down", key_display="j ↓", show=False, id="worker-down"),
         Binding("k,up", "cursor_up", "Up", key_display="k ↑", show=False, id="worker-up"),
     ]
@@ -48,7 +53,8 @@ class WorkerScreen(Screen):
         with Horizontal(id="lower"):
             yield RssChart(id="chart")
             with Vertical(id="side"):
-                yield Static(id="reason")
+                with VerticalScroll(id="reason-box"):  # scrolls where the screen is short
+                    yield Static(id="reason")
                 yield ObjgraphPane(id="objgraph")
         yield Footer()
 
@@ -119,6 +125,7 @@ class WorkerScreen(Screen):
         pid = self.query_one(ProcessTable).selected
         if pid is None:
             return
+        self._show_objgraph(True)
         snapshot: Snapshot | None = self.app.snapshot  # type: ignore[attr-defined]
         sample = snapshot.samples.get(pid) if snapshot else None
         worker = self._worker(snapshot)
@@ -135,6 +142,24 @@ class WorkerScreen(Screen):
         self._auto = self.set_interval(AUTO_REFRESH, self.action_objgraph)
         self.action_objgraph()
         self.notify(f"objgraph every {AUTO_REFRESH:g} s", timeout=2)
+
+    def action_chart(self) -> None:
+        """On a short screen, the chart again in place of the objgraph pane (g brings it back)."""
+        self._show_objgraph(False)
+
+    def _show_objgraph(self, on: bool) -> None:
+        """The "-objgraph" class: on a short screen the pane takes the chart's place."""
+        self.set_class(on, "-objgraph")
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``c`` (back to the chart) only where the chart gave way: on a short screen."""
+        if action == "chart":
+            return self.has_class("-short") and self.has_class("-objgraph")
+        return True
+
+    def on_resize(self) -> None:
+        self.refresh_bindings()  # a resize may cross SHORT: c comes or goes
 
     def action_cursor_down(self) -> None:
         self.query_one(ProcessTable).action_cursor_down()
