@@ -9,7 +9,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
@@ -20,7 +19,8 @@ from leaktui.tui.widgets.status import StatusLine
 from leaktui.tui.widgets.system_panel import SystemPanel
 from leaktui.tui.widgets.worker_table import WorkerTable
 
-#: Below this width the system panel goes under the table instead of beside it.
+#: Below this width the system panel goes under the table instead of beside it (the
+#: "-narrow" class).
 NARROW = 140
 
 
@@ -28,6 +28,7 @@ class MainScreen(Screen):
     """Follows the app's ``snapshot``; owns the sort order and the filter."""
 
     CSS_PATH = "main.tcss"
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (NARROW, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "cursor_down", "Down", key_display="j ↓", show=False, id="down"),
         Binding("k,up", "cursor_up", "Up", key_display="k ↑", show=False, id="up"),
@@ -56,9 +57,6 @@ class MainScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
         self.watch(self.app, "snapshot", self._follow, init=True)
-
-    def on_resize(self, event: Resize) -> None:
-        self.set_class(event.size.width < NARROW, "narrow")
 
     # -- following the snapshots -------------------------------------------------------------
 
