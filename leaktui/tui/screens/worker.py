@@ -121,16 +121,25 @@ class WorkerScreen(Screen):
         self._selected()
 
     def action_objgraph(self) -> None:
-        """Fetch objgraph growth from inside the selected process (through its agent)."""
+        """Fetch objgraph growth from inside the selected process, and show the pane."""
+        if self._fetch_selected():
+            self._show_objgraph(True)
+
+    def _fetch_selected(self) -> bool:
+        """Ask the selected process's agent for its growth; False when none is selected.
+
+        The auto-refresh timer calls this, not the action: a fetch every 10 s must not take
+        the chart's place again after ``c``.
+        """
         pid = self.query_one(ProcessTable).selected
         if pid is None:
-            return
-        self._show_objgraph(True)
+            return False
         snapshot: Snapshot | None = self.app.snapshot  # type: ignore[attr-defined]
         sample = snapshot.samples.get(pid) if snapshot else None
         worker = self._worker(snapshot)
         node = worker.node if worker else None
         self.query_one(ObjgraphPane).fetch(pid, sample.rss if sample else None, node)
+        return True
 
     def action_auto_refresh(self) -> None:
         """Fetch again every 10 s, for the selected process; again to stop."""
@@ -139,7 +148,7 @@ class WorkerScreen(Screen):
             self._auto = None
             self.notify("objgraph auto-refresh off", timeout=2)
             return
-        self._auto = self.set_interval(AUTO_REFRESH, self.action_objgraph)
+        self._auto = self.set_interval(AUTO_REFRESH, self._fetch_selected)
         self.action_objgraph()
         self.notify(f"objgraph every {AUTO_REFRESH:g} s", timeout=2)
 
