@@ -50,15 +50,25 @@ class Channel:
         if stat.S_IMODE(info.st_mode) & 0o077:
             raise PermissionError(f"{folder} is open to other users (mode {info.st_mode:o})")
         _remove_stale(folder)
+        # Bound under another name, renamed once it listens: a client that finds PID.sock
+        # must not connect between bind() and listen() and be refused.
+        partial = self.path.with_suffix(".binding")
         with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()  # a pid reused after a crash
+            partial.unlink()
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        old = os.umask(0o177)
         try:
-            sock.bind(str(self.path))
-        finally:
-            os.umask(old)
-        sock.listen(8)
+            old = os.umask(0o177)
+            try:
+                sock.bind(str(partial))
+            finally:
+                os.umask(old)
+            sock.listen(8)
+            os.replace(partial, self.path)  # also over a socket a crash left under this pid
+        except OSError:
+            sock.close()
+            with contextlib.suppress(OSError):
+                partial.unlink()
+            raise
         self._sock = sock
         self._inode = os.stat(self.path).st_ino
         threading.Thread(target=self._serve, name="leaktui-agent", daemon=True).start()
@@ -127,8 +137,8 @@ def _read_line(conn: socket.socket) -> bytes:
 
 
 def _remove_stale(folder: Path) -> None:
-    """Sockets of processes that died without removing theirs (kill -9)."""
-    for path in folder.glob("*.sock"):
+    """Sockets of processes that died without removing theirs (kill -9), named or not yet."""
+    for path in [*folder.glob("*.sock"), *folder.glob("*.binding")]:
         pid = path.stem
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
             with contextlib.suppress(OSError):

@@ -154,6 +154,32 @@ def test_a_recycled_childs_channel_goes_away(workers, fs_broker, runtime_dir: Pa
     assert sockets == {f"{worker.pid}.sock", f"{second}.sock"}
 
 
+def test_a_channel_appears_only_once_it_listens(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client that finds PID.sock connects at once (has_agent, then ask): between bind()
+    and listen() it would be refused, as a freshly recycled child's was on CI."""
+    from leaktui.agent.channel import Channel
+
+    path = channel_path(os.getpid())
+    seen: list[bool] = []
+    listen = socket.socket.listen
+
+    def spying(sock: socket.socket, backlog: int) -> None:
+        seen.append(path.exists())
+        listen(sock, backlog)
+
+    monkeypatch.setattr(socket.socket, "listen", spying)
+    channel = Channel(lambda request: {"ok": True, "pong": request["command"]})
+    channel.start()
+    try:
+        assert seen == [False]  # not there while it could not yet accept
+        assert ask(os.getpid(), {"command": "ping"})["pong"] == "ping"
+        assert path.stat().st_mode & 0o777 == 0o600
+        assert [p.name for p in path.parent.iterdir()] == [path.name]  # no partial name left
+    finally:
+        channel.stop()
+    assert not path.exists()
+
+
 def test_the_channel_folder_is_private(workers, fs_broker, runtime_dir: Path) -> None:
     worker = workers.start(fs_broker, ["-c", "1", "-n", "agent-private@%h", *AGENT])
     worker.wait_ready()
