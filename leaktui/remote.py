@@ -109,6 +109,10 @@ def ask_broker(
     app = Celery("leaktui-client", broker=url, set_as_current=False)
     if transport_options:
         app.conf.broker_transport_options = transport_options
+    if url.startswith("filesystem://"):
+        # kombu's own writes each message in place, and a worker that reads it half-written
+        # dies of a JSONDecodeError (celery/kombu#1551); ours appear whole.
+        app.conf.broker_transport = "leaktui.fstransport:Transport"
     began = time.monotonic()
     try:
         with app.connection_for_write() as connection:

@@ -268,7 +268,7 @@ def send_task(broker: Broker, name: str, *args: object) -> None:
     app = Celery("leakapp-client", broker=broker.url)
     if "LEAKAPP_FS" in broker.env:
         app.conf.broker_transport_options = transport_options(broker.env["LEAKAPP_FS"])
-        app.conf.broker_transport = "leaktui.demo.transport:Transport"  # as the test app
+        app.conf.broker_transport = "leaktui.fstransport:Transport"  # as the test app
     try:
         with app.connection_for_write() as connection:
             app.send_task(name, args=args, connection=connection)

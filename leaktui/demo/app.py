@@ -22,7 +22,7 @@ def settings(broker: str, folder: str) -> dict:
         "task_ignore_result": True,
     }
     if broker.startswith("filesystem://"):
-        conf["broker_transport"] = "leaktui.demo.transport:Transport"
+        conf["broker_transport"] = "leaktui.fstransport:Transport"
         conf["broker_transport_options"] = {
             "data_folder_in": os.path.join(folder, "data"),
             "data_folder_out": os.path.join(folder, "data"),

@@ -19,7 +19,7 @@ if app.conf.broker_url.startswith("filesystem://"):
     app.conf.broker_transport_options = transport_options(os.environ["LEAKAPP_FS"])
     # kombu's own filesystem transport lets a reader take a half-written message, which
     # kills the worker (celery/kombu#1551); leaktui's demo ships one that writes atomically.
-    app.conf.broker_transport = "leaktui.demo.transport:Transport"
+    app.conf.broker_transport = "leaktui.fstransport:Transport"
 
 _kept: list[bytes] = []
 

@@ -96,11 +96,11 @@ async def test_out_of_reach_of_the_local_channel_the_pane_goes_through_the_broke
 
     worker = workers.start(fs_broker, ["-c", "1", "-n", "private@%h", "-I", "leaktui.agent"])
     worker.wait_ready()
-    (child,) = wait_for(lambda: psutil.Process(worker.pid).children() or None, 60, "a child")
+    child = worker.child_with_agent()  # the worker can relay to it, once it listens
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.setenv("LEAKTUI_RUNTIME_DIR", str(elsewhere))  # leaktui looks here, in vain
-    assert not has_agent(child.pid)
+    assert not has_agent(child)
     options = transport_options(fs_broker.env["LEAKAPP_FS"])
     for broker, expected in [
         (f"redis://127.0.0.1:{free_port()}/0", "cannot reach the broker"),
@@ -109,7 +109,12 @@ async def test_out_of_reach_of_the_local_channel_the_pane_goes_through_the_broke
         monitor = Monitor(hostname=socket.gethostname(), match="^private@")
         app = LeakTuiApp(LiveSource(monitor, 0.5), broker=broker, broker_options=options)
         async with app.run_test(size=(120, 40)) as pilot:
-            pane = await open_child(pilot, app, child.pid)
+            pane = await open_child(pilot, app, child)
             await pilot.press("g")
             status = pane.query_one("#objgraph-status", Static)
-            await until(pilot, lambda e=expected, s=status: e in text_of(s), expected)
+            await until(
+                pilot,
+                lambda e=expected, s=status: e in text_of(s),
+                expected,
+                seen=lambda s=status: text_of(s),
+            )

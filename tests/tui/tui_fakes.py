@@ -145,12 +145,20 @@ def snapshot(
     )
 
 
-async def until(pilot, condition: Callable[[], object], what: str, seconds: float = 30) -> None:
-    """Let the app run until ``condition()`` holds; fail, naming ``what``, after ``seconds``."""
+async def until(
+    pilot,
+    condition: Callable[[], object],
+    what: str,
+    seconds: float = 30,
+    seen: Callable[[], object] | None = None,
+) -> None:
+    """Let the app run until ``condition()`` holds; fail, naming ``what`` (and what was
+    ``seen`` instead, when given), after ``seconds``."""
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {seconds:g} s waiting for {what}")
+            instead = f"; saw {seen()!r}" if seen is not None else ""
+            raise AssertionError(f"timed out after {seconds:g} s waiting for {what}{instead}")
         await pilot.pause(0.05)
 
 

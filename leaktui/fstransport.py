@@ -1,5 +1,6 @@
 """kombu's filesystem transport, with each message and each new exchange table written
-atomically.
+atomically: the demo's workers use it, and so does leaktui's broker client on a
+``filesystem://`` URL, whose broadcast a worker would otherwise read half-written.
 
 The stock ``_put`` creates the final ``*.msg`` file and then writes into it, while ``_get``
 reads files without taking the lock; a reader that lists the folder in between reads an
