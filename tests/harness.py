@@ -261,14 +261,20 @@ def tick_until(monitor, predicate, timeout: float, what: str, interval: float = 
     return wait_for(step, timeout, what, every=0)
 
 
-def send_task(broker: Broker, name: str, *args: object) -> None:
-    """Publish a task as a producer would; no result backend is needed."""
+def publisher(broker: Broker, name: str = "leakapp-client"):
+    """A Celery app that publishes to ``broker`` as the test app's workers expect."""
     from celery import Celery
 
-    app = Celery("leakapp-client", broker=broker.url)
+    app = Celery(name, broker=broker.url, set_as_current=False)
     if "LEAKAPP_FS" in broker.env:
         app.conf.broker_transport_options = transport_options(broker.env["LEAKAPP_FS"])
         app.conf.broker_transport = "leaktui.fstransport:Transport"  # as the test app
+    return app
+
+
+def send_task(broker: Broker, name: str, *args: object) -> None:
+    """Publish a task as a producer would; no result backend is needed."""
+    app = publisher(broker)
     try:
         with app.connection_for_write() as connection:
             app.send_task(name, args=args, connection=connection)

@@ -33,9 +33,9 @@ sys.path.insert(0, str(HERE.parent))
 from harness import (  # noqa: E402
     filesystem_broker,
     find_redis_server,
+    publisher,
     redis_server,
     start_worker,
-    transport_options,
 )
 
 from leaktui.core import csvfile, journal  # noqa: E402
@@ -72,11 +72,7 @@ def main() -> None:
         try:
             for w in workers:
                 w.wait_ready()
-            from celery import Celery
-
-            client = Celery("producer", broker=broker.url)
-            if "LEAKAPP_FS" in broker.env:
-                client.conf.broker_transport_options = transport_options(broker.env["LEAKAPP_FS"])
+            client = publisher(broker, "producer")
             rng = random.Random(42)
 
             def produce() -> None:
