@@ -41,7 +41,7 @@ class LeakTuiApp(App[None]):
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="help"),
         Binding("space,p", "pause", "Pause", key_display="space", id="pause"),
-        Binding("e", "export", "Export CSV", id="export"),
+        Binding("e", "export", "Export", tooltip="Export the session so far to CSV", id="export"),
     ]
 
     snapshot: reactive[Snapshot | None] = reactive(None, always_update=False)
@@ -128,8 +128,8 @@ class LeakTuiApp(App[None]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        keys = [
-            (b.key_display or self.get_key_display(b), b.description)
+        keys = [  # a tooltip is the longer description the footer has no room for
+            (b.key_display or self.get_key_display(b), b.tooltip or b.description)
             for b in self._documented(self.screen)
         ]
         self.push_screen(HelpScreen(keys))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from textual.widgets import DataTable, Static
+from textual.widgets._footer import FooterKey
 from tui_fakes import (
     LEAK,
     MIB,
@@ -17,6 +18,7 @@ from tui_fakes import (
     worker,
 )
 
+from leaktui.tui.widgets.key_footer import KeyFooter
 from leaktui.tui.widgets.objgraph_pane import ObjgraphPane
 from leaktui.tui.widgets.rss_chart import RssChart
 from leaktui.tui.widgets.status import StatusLine
@@ -151,6 +153,7 @@ async def test_help_lists_the_keys_and_closes_with_escape() -> None:
         keys = dict(app.screen.keys)
         assert keys["m"] == "Sort RSS"
         assert keys["/"] == "Filter"
+        assert keys["e"] == "Export the session so far to CSV"  # longer than the footer's
         await pilot.press("escape")
         assert app.screen.__class__.__name__ == "MainScreen"
 
@@ -252,6 +255,30 @@ async def test_on_a_short_terminal_g_puts_the_objgraph_pane_in_the_charts_place(
         assert pane.display
         assert chart.region.x < pane.region.x
         assert "chart" not in _footer_actions(screen)
+
+
+@pytest.mark.timeout(30)
+async def test_at_80_columns_the_footer_shows_every_key_whole() -> None:
+    """Spaced as Textual spaces them, the last keys ran past the edge and were cut."""
+    async with running((80, 24)) as (app, source, pilot):
+        await feed(pilot, source, fleet(1))
+        for key, expected in [
+            (None, {"Sort RSS", "Filter", "Quit", "Help", "Pause", "Export"}),
+            ("enter", {"Back", "objgraph", "Auto-refresh", "Quit", "Help", "Pause", "Export"}),
+            ("g", {"Chart", "Quit", "Pause", "Export"}),
+        ]:
+            if key:
+                await pilot.press(key)
+            await pilot.pause()
+            keys = list(app.screen.query(FooterKey))
+            assert expected <= {k.description for k in keys}, key
+            for k in keys:
+                assert app.screen.region.contains_region(k.region), (key, k.description)
+        await pilot.resize_terminal(120, 40)  # room again: the usual spacing, the palette
+        await pilot.pause()
+        footer = app.screen.query_one(KeyFooter)
+        assert not footer.compact
+        assert footer.show_command_palette
 
 
 def _footer_actions(screen) -> set[str]:

@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from leaktui.core.model import Snapshot, Worker
 from leaktui.report import no_workers_help
 from leaktui.tui.screens.worker import WorkerScreen
+from leaktui.tui.widgets.key_footer import KeyFooter
 from leaktui.tui.widgets.status import StatusLine
 from leaktui.tui.widgets.system_panel import SystemPanel
 from leaktui.tui.widgets.worker_table import WorkerTable
@@ -52,7 +53,7 @@ class MainScreen(Screen):
             yield SystemPanel(id="system")
         yield Static(id="empty")
         yield Input(placeholder="filter workers (regex), Enter to keep, Esc to clear", id="filter")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False

@@ -11,10 +11,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from leaktui.core.diagnosis import diagnose
 from leaktui.core.model import Snapshot, Worker
+from leaktui.tui.widgets.key_footer import KeyFooter
 from leaktui.tui.widgets.objgraph_pane import ObjgraphPane
 from leaktui.tui.widgets.process_table import ProcessTable
 from leaktui.tui.widgets.rss_chart import RssChart
@@ -56,7 +57,7 @@ class WorkerScreen(Screen):
                 with VerticalScroll(id="reason-box"):  # scrolls where the screen is short
                     yield Static(id="reason")
                 yield ObjgraphPane(id="objgraph")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.watch(self.app, "snapshot", self._follow, init=True)
