@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE.parent))
 import psutil  # noqa: E402
 from harness import find_redis_server, redis_server, send_task, start_worker, wait_for  # noqa: E402
 
-from leaktui.remote import ask, ask_broker, has_agent  # noqa: E402
+from leaktui.remote import ask, ask_broker  # noqa: E402
 
 
 def main() -> None:
@@ -42,14 +42,7 @@ def main() -> None:
         try:
             worker.wait_ready()
             node = f"bench-agent@{socket.gethostname()}"
-            child = wait_for(
-                lambda: next(
-                    (c.pid for c in psutil.Process(worker.pid).children() if has_agent(c.pid)),
-                    None,
-                ),
-                60,
-                "the child's channel",
-            )
+            child = worker.child_with_agent()
             print("| tracked objects | path | round trip, median | p95 | in the process |")
             print("|---|---|---|---|---|")
             held = 0
