@@ -110,8 +110,8 @@ def ask_broker(
     if transport_options:
         app.conf.broker_transport_options = transport_options
     if url.startswith("filesystem://"):
-        # kombu's own writes each message in place, and a worker that reads it half-written
-        # dies of a JSONDecodeError (celery/kombu#1551); ours appear whole.
+        # kombu's own transport writes each message in place, and a worker that reads one
+        # half-written dies of a JSONDecodeError (celery/kombu#1551); ours appear whole.
         app.conf.broker_transport = "leaktui.fstransport:Transport"
     began = time.monotonic()
     try:

@@ -18,9 +18,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from leaktui.demo.launcher import stop_group
+
+if TYPE_CHECKING:
+    from celery import Celery
 
 APPS = Path(__file__).parent / "apps"
 NO_SETPROCTITLE = APPS / "no_setproctitle"
@@ -261,7 +264,7 @@ def tick_until(monitor, predicate, timeout: float, what: str, interval: float = 
     return wait_for(step, timeout, what, every=0)
 
 
-def publisher(broker: Broker, name: str = "leakapp-client"):
+def publisher(broker: Broker, name: str = "leakapp-client") -> Celery:
     """A Celery app that publishes to ``broker`` as the test app's workers expect."""
     from celery import Celery
 

@@ -116,5 +116,6 @@ async def test_out_of_reach_of_the_local_channel_the_pane_goes_through_the_broke
                 pilot,
                 lambda e=expected, s=status: e in text_of(s),
                 expected,
+                seconds=40,  # past the pane's own 30 s, so that its error is seen
                 seen=lambda s=status: text_of(s),
             )
