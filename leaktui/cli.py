@@ -284,7 +284,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     """Open the monitor on this host's workers; every tick is journaled as it is taken."""
     from leaktui.core import journal
     from leaktui.core.monitor import Monitor
-    from leaktui.core.taskcount import TaskCounts
+    from leaktui.taskcount import TaskCounts
     from leaktui.tui.app import LeakTuiApp
     from leaktui.tui.source import LiveSource
 
@@ -470,7 +470,7 @@ def _say(text: str, end: str = "\n") -> None:
 def cmd_record(args: argparse.Namespace) -> int:
     from leaktui.core import csvfile, journal
     from leaktui.core.monitor import Monitor, run
-    from leaktui.core.taskcount import TaskCounts
+    from leaktui.taskcount import TaskCounts
 
     _refuse_overwrite(args.output, args.force)
     host = socket.gethostname()

@@ -48,7 +48,7 @@ class LimitsSource(Protocol):
 
 
 class TaskCountSource(Protocol):
-    """Tasks finished per process (``core.taskcount.TaskCounts`` asks leaktui's agent)."""
+    """Tasks finished per process (``leaktui.taskcount.TaskCounts`` asks leaktui's agent)."""
 
     def watch(self, pids: Iterable[int]) -> None: ...
     def counts(self) -> Mapping[int, int]: ...

@@ -21,8 +21,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from leaktui.core.taskcount import TaskCounts
 from leaktui.core.verdict import Thresholds
+from leaktui.taskcount import TaskCounts
 
 #: The demo's workers: node name, pool options, the task the producer feeds it, and its
 #: rate (tasks per second).

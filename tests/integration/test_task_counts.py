@@ -10,7 +10,7 @@ from harness import Broker, send_task, tick_until
 from leaktui.core import csvfile, journal
 from leaktui.core.journal import Journal
 from leaktui.core.monitor import Monitor
-from leaktui.core.taskcount import TaskCounts
+from leaktui.taskcount import TaskCounts
 
 pytestmark = [
     pytest.mark.integration,

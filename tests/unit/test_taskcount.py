@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from leaktui.core.taskcount import TaskCounts
 from leaktui.remote import AgentError
+from leaktui.taskcount import TaskCounts
 
 pytestmark = pytest.mark.timeout(30)
 
