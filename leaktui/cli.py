@@ -15,10 +15,14 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from leaktui import __version__, fmt
 from leaktui.core.errors import BadInput
 from leaktui.core.journal import JournalError
+
+if TYPE_CHECKING:
+    from leaktui.core.verdict import Thresholds
 
 EXIT_BAD_INPUT = 2
 
@@ -79,31 +83,68 @@ def _regex(text: str) -> str:
     return text
 
 
-def _add_interval(parser: argparse.ArgumentParser) -> None:
+# The options the monitor takes before any command are taken again by the commands they
+# apply to, so that they may come before or after the command's name. A command's copy has
+# no default of its own (SUPPRESS): it would overwrite a value given before the name.
+
+
+def _default(value: object, command: bool) -> object:
+    return argparse.SUPPRESS if command else value
+
+
+def _add_interval(parser: argparse.ArgumentParser, command: bool = False) -> None:
     parser.add_argument(
         "--interval",
         type=_positive,
-        default=1.0,
+        default=_default(1.0, command),
         metavar="S",
         help="seconds between samples (default: 1)",
     )
 
 
-def _add_match(parser: argparse.ArgumentParser) -> None:
+def _add_match(parser: argparse.ArgumentParser, command: bool = False) -> None:
     parser.add_argument(
         "--match",
         type=_regex,
+        default=_default(None, command),
         metavar="REGEX",
         help="only workers whose node name or command line matches",
     )
 
 
-def _add_session(parser: argparse.ArgumentParser) -> None:
+def _add_session(parser: argparse.ArgumentParser, command: bool = False) -> None:
     parser.add_argument(
         "--session",
+        default=_default(None, command),
         metavar="PATH",
         help="the session journal (default: a new file under $XDG_STATE_HOME/leaktui/sessions/)",
     )
+
+
+def _add_min_rate(parser: argparse.ArgumentParser, command: bool = False) -> None:
+    parser.add_argument(
+        "--min-rate",
+        type=_rate,
+        default=_default(None, command),
+        metavar="SIZE/h",
+        help="slowest growth called a leak, e.g. 512KiB or 2MiB (default: 1MiB per hour; "
+        "for a session journal, what the session used)",
+    )
+
+
+def _thresholds(args: argparse.Namespace, recording: str | None = None) -> Thresholds:
+    """The verdicts' thresholds: a recorded session's own when its journal kept them (so its
+    verdicts come out as they were shown live), the defaults otherwise; --min-rate over them."""
+    from leaktui.core import journal
+    from leaktui.core.verdict import Thresholds
+
+    kept = None
+    if recording is not None and journal.is_journal(recording):
+        kept = journal.read_thresholds(recording)
+    thresholds = kept or Thresholds()
+    if args.min_rate is not None:
+        thresholds = replace(thresholds, min_rate=args.min_rate)
+    return thresholds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_interval(parser)
     _add_match(parser)
     _add_session(parser)
+    _add_min_rate(parser)
     parser.add_argument(
         "--broker",
         metavar="URL",
@@ -131,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
         "children, their memory, and the limits they run under.",
     )
     ps.add_argument("--json", action="store_true", help="print JSON (see DESIGN.md)")
-    _add_match(ps)
+    _add_match(ps, command=True)
 
     record = commands.add_parser(
         "record",
@@ -145,15 +187,16 @@ def build_parser() -> argparse.ArgumentParser:
     record.add_argument(
         "-o", "--output", required=True, metavar="FILE.csv", help="the CSV to write"
     )
-    _add_interval(record)
+    _add_interval(record, command=True)
     record.add_argument(
         "--duration",
         type=_positive,
         metavar="S",
         help="stop after this many seconds (default: until interrupted)",
     )
-    _add_session(record)
-    _add_match(record)
+    _add_session(record, command=True)
+    _add_match(record, command=True)
+    _add_min_rate(record, command=True)
     record.add_argument("--force", action="store_true", help="replace FILE.csv if it exists")
 
     export = commands.add_parser(
@@ -189,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     objgraph.add_argument(
         "--broker",
+        default=argparse.SUPPRESS,
         metavar="URL",
         help="ask through the Celery broker instead of the local channel (no result backend "
         "needed); transport options, if the broker needs them, as JSON in "
@@ -208,7 +252,12 @@ def build_parser() -> argparse.ArgumentParser:
         "stream of tasks, and open the monitor on them. The demo compresses time: verdicts "
         "come within minutes. Everything it starts is stopped when it ends.",
     )
-    demo.add_argument("--broker", metavar="URL", help="use this broker instead, e.g. redis://…")
+    demo.add_argument(
+        "--broker",
+        default=argparse.SUPPRESS,
+        metavar="URL",
+        help="use this broker instead, e.g. redis://…",
+    )
     demo.add_argument("--headless", action="store_true", help="no UI: print the verdicts")
     demo.add_argument(
         "--duration",
@@ -226,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
         "verdicts shown are those known at that moment.",
     )
     replay.add_argument("file", metavar="FILE", help="a session journal or sample CSV")
+    _add_min_rate(replay, command=True)
     verdict = commands.add_parser(
         "verdict",
         help="leak verdicts for a recorded session; exit 1 if something leaks",
@@ -242,13 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print JSON Lines: each verdict change as it would have been seen live",
     )
-    verdict.add_argument(
-        "--min-rate",
-        type=_rate,
-        metavar="SIZE/h",
-        default=None,
-        help="slowest growth called a leak, e.g. 512KiB or 2MiB (default: 1MiB per hour)",
-    )
+    _add_min_rate(verdict, command=True)
     return parser
 
 
@@ -294,7 +338,13 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         journal.Journal(session, host=host, interval=args.interval) as store,
         TaskCounts() as counts,
     ):
-        monitor = Monitor(journal=store, hostname=host, match=args.match, task_counts=counts)
+        monitor = Monitor(
+            journal=store,
+            hostname=host,
+            match=args.match,
+            thresholds=_thresholds(args),
+            task_counts=counts,
+        )
         app = LeakTuiApp(
             LiveSource(monitor, args.interval),
             match=args.match,
@@ -347,12 +397,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """The monitor over a recording; the file is checked before the screen opens."""
-    from leaktui.core.replay import survey
+    from leaktui.core.replay import Player, survey
     from leaktui.tui.replay import ReplayApp
     from leaktui.tui.source import ReplaySource
 
     recording = survey(args.file)  # BadInput / JournalError: a one-line error, exit 2 / 1
-    ReplayApp(ReplaySource(recording)).run()
+    player = Player(recording, _thresholds(args, args.file))
+    ReplayApp(ReplaySource(recording, player)).run()
     return 0
 
 
@@ -482,7 +533,13 @@ def cmd_record(args: argparse.Namespace) -> int:
         journal.Journal(session, host=host, interval=args.interval) as store,
         TaskCounts() as counts,
     ):
-        monitor = Monitor(journal=store, hostname=host, match=args.match, task_counts=counts)
+        monitor = Monitor(
+            journal=store,
+            hostname=host,
+            match=args.match,
+            thresholds=_thresholds(args),
+            task_counts=counts,
+        )
         _say(f"recording to {args.output}; journal {session}; Ctrl-C stops")
 
         reported: set[str] = set()
@@ -535,12 +592,9 @@ def cmd_verdict(args: argparse.Namespace) -> int:
     from leaktui.core import journal, recording
     from leaktui.core.assessment import Assessment
     from leaktui.core.csvfile import format_timestamp
-    from leaktui.core.verdict import Thresholds
 
-    thresholds = Thresholds()
-    if args.min_rate is not None:
-        thresholds = replace(thresholds, min_rate=args.min_rate)
     rows = recording.read_rows(args.file)  # checks the file before anything else
+    thresholds = _thresholds(args, args.file)
     # A journal knows the limits each process ran under; a CSV does not.
     limits = journal.read_limits(args.file) if journal.is_journal(args.file) else {}
     assessment = Assessment(thresholds, dict(limits))

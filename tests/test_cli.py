@@ -51,6 +51,14 @@ def test_ps_explains_why_it_found_no_worker() -> None:
     assert "--match 'no-such-worker-anywhere' may exclude them" in result.stderr
 
 
+def test_an_option_before_the_command_is_not_dropped() -> None:
+    """`leaktui --match X ps` is `leaktui ps --match X`: the command's own copy of the option
+    must not overwrite it with its default."""
+    result = run_leaktui("--match", "no-such-worker-anywhere", "ps")
+    assert result.returncode == 0
+    assert "--match 'no-such-worker-anywhere' may exclude them" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

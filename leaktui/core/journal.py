@@ -21,13 +21,13 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 
 from leaktui.core.assessment import Assessed, limits_for
 from leaktui.core.errors import BadInput
 from leaktui.core.model import ProcessInfo, ProcessLimits, RLimit, Row, Sample, Snapshot, Worker
-from leaktui.core.verdict import Limit
+from leaktui.core.verdict import Limit, Thresholds
 
 FORMAT = "leaktui-journal"
 VERSION = 1
@@ -163,6 +163,15 @@ class Journal:
         self._tick = self._resume()
         self._workers: dict[tuple[str, int], int] = {}  # (name, main pid) -> id, live only
         self._processes: dict[tuple[int, float], int] = {}  # (pid, started) -> id, live only
+
+    def note_thresholds(self, thresholds: Thresholds) -> None:
+        """Keep the thresholds this session's verdicts are made with.
+
+        A later ``leaktui verdict`` or ``replay`` of the journal then makes the verdicts the
+        session showed (the demo's, or a ``--min-rate`` given live), not the defaults'. A
+        resumed session keeps the last run's.
+        """
+        self._write_meta({"thresholds": json.dumps(asdict(thresholds))})
 
     def _write_meta(self, values: dict[str, str]) -> None:
         with self._transaction():
@@ -439,6 +448,30 @@ def _open_for_reading(path: str | os.PathLike[str]) -> sqlite3.Connection:
 def read_meta(path: str | os.PathLike[str]) -> dict[str, str]:
     with closing(_open_for_reading(path)) as db:
         return _meta_of(db)
+
+
+def read_thresholds(path: str | os.PathLike[str]) -> Thresholds | None:
+    """The thresholds the session's verdicts were made with; None if it did not keep them.
+
+    Names this leaktui does not know (from a newer one) are left out: they take their
+    defaults. Raises BadInput when the stored value is not a table of thresholds.
+    """
+    text = read_meta(path).get("thresholds")
+    if text is None:
+        return None
+    known = {f.name: type(f.default) for f in fields(Thresholds)}
+    try:
+        stored = json.loads(text)
+        values = {k: v for k, v in stored.items() if k in known}
+        for name, value in values.items():
+            wanted = (int, float) if known[name] in (int, float) else known[name]
+            if isinstance(value, bool) or not isinstance(value, wanted):
+                raise ValueError(name)
+        return Thresholds(**values)
+    except (AttributeError, TypeError, ValueError):
+        raise BadInput(
+            f"{os.fspath(path)}: the session's verdict thresholds are unreadable: {text[:80]!r}"
+        ) from None
 
 
 def read_journal(path: str | os.PathLike[str]) -> Iterator[Row]:

@@ -93,6 +93,8 @@ class Monitor:
         self._tick = 0
         self.assessment = Assessment(thresholds or Thresholds())
         """Live verdicts, per process and per worker sum; for the sampler thread only."""
+        if journal is not None:
+            journal.note_thresholds(self.assessment.thresholds)
 
     @property
     def last_unreadable(self) -> int:

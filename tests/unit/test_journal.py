@@ -184,3 +184,28 @@ def test_a_full_disk_is_a_clear_error_and_keeps_every_committed_tick(tmp_path: P
     assert committed > 0
     assert journal.count_ticks(path) == committed
     assert len(list(read_rows(path))) == committed * 31
+
+
+def test_a_journal_keeps_the_thresholds_its_verdicts_were_made_with(tmp_path: Path) -> None:
+    from leaktui.core.verdict import Thresholds
+
+    path = tmp_path / "s.sqlite"
+    with Journal(path, host="h", interval=1) as store:
+        assert journal.read_thresholds(path) is None, "a session from before they were kept"
+        store.note_thresholds(Thresholds(min_rate=40 << 20, leak_span=60))
+    assert journal.read_thresholds(path) == Thresholds(min_rate=40 << 20, leak_span=60)
+
+
+def test_thresholds_from_a_newer_leaktui_or_damaged_are_handled(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    Journal(path, host="h", interval=1).close()
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('thresholds', ?)",
+            ('{"min_rate": 3145728, "some_new_knob": 7}',),
+        )
+    assert journal.read_thresholds(path).min_rate == 3 << 20, "unknown names are left out"
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE meta SET value = '{\"min_rate\": \"fast\"}' WHERE key = 'thresholds'")
+    with pytest.raises(BadInput, match=f"{path}: the session's verdict thresholds are unreadable"):
+        journal.read_thresholds(path)

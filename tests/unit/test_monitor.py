@@ -166,32 +166,36 @@ def test_run_stops_when_asked() -> None:
     assert run(tick, interval=0.01, stop=stop) == 3
 
 
+START = 1_800_000_000.0
+
+
+class LeakyHost(FakeHost):
+    """Child 11 leaks 20 MiB/h from START on; every process has a 1 GiB cgroup limit."""
+
+    def sample(self, pids: Iterable[int], now: float) -> Sampled:
+        hours = (now - START) / 3600
+        return Sampled(
+            {
+                p: Sample(
+                    pid=p,
+                    time=now,
+                    rss=int(100 * MIB + (20 * MIB * hours if p == 11 else 0) + (now % 60) * 50_000),
+                    num_fds=10,
+                )
+                for p in pids
+            },
+            (),
+        )
+
+    def read(self, pid: int) -> ProcessLimits:
+        return ProcessLimits(cgroup_limit=1 << 30)
+
+
 def test_live_verdicts_are_on_every_snapshot_and_in_the_journal(tmp_path) -> None:
     """Two simulated hours at 5 s: child 11 leaks 20 MiB/h under a 1 GiB cgroup."""
     from leaktui.core.journal import Journal, read_verdicts
 
-    clock = [1_800_000_000.0]
-
-    class LeakyHost(FakeHost):
-        def sample(self, pids, now):
-            hours = (now - 1_800_000_000.0) / 3600
-            return Sampled(
-                {
-                    p: Sample(
-                        pid=p,
-                        time=now,
-                        rss=int(
-                            100 * MIB + (20 * MIB * hours if p == 11 else 0) + (now % 60) * 50_000
-                        ),
-                        num_fds=10,
-                    )
-                    for p in pids
-                },
-                (),
-            )
-
-        def read(self, pid: int) -> ProcessLimits:
-            return ProcessLimits(cgroup_limit=1 << 30)
+    clock = [START]
 
     host = LeakyHost()
     with Journal(tmp_path / "s.sqlite", host="h", interval=5) as store:
@@ -225,6 +229,39 @@ def test_live_verdicts_are_on_every_snapshot_and_in_the_journal(tmp_path) -> Non
     child = next(v for v in json.loads(result.stdout) if v["pid"] == 11)
     assert child["limit_kind"] == "cgroup"
     assert child["eta_seconds"] > 0
+
+
+def test_verdicts_on_a_session_use_the_thresholds_it_was_watched_with(tmp_path) -> None:
+    """Watched live with --min-rate 50MiB, a 20 MiB/h leak was never called a leak; `leaktui
+    verdict` on that session says the same, until it is given another --min-rate."""
+    from leaktui.core.journal import Journal, read_verdicts
+    from leaktui.core.verdict import Thresholds
+
+    clock = [START]
+    host = LeakyHost()
+    session = tmp_path / "s.sqlite"
+    with Journal(session, host="h", interval=5) as store:
+        monitor = Monitor(
+            hostname="h",
+            journal=store,
+            discoverer=host,
+            sampler=host,
+            limits_reader=host,
+            clock=lambda: clock[0],
+            thresholds=Thresholds(min_rate=50 * MIB),
+        )
+        for _ in range(2 * 720):
+            monitor.tick()
+            clock[0] += 5
+    shown = {r["kind"] for r in read_verdicts(session) if r["pid"] == 11}
+    assert "leak" not in shown
+    result = run_leaktui("verdict", "--json", str(session))
+    assert result.returncode == 0, result.stdout + result.stderr
+    child = next(v for v in json.loads(result.stdout) if v["pid"] == 11)
+    assert child["verdict"] != "leak"
+    # --min-rate still rules, before or after the command's name.
+    assert run_leaktui("verdict", "--min-rate", "2MiB", str(session)).returncode == 1
+    assert run_leaktui("--min-rate", "2MiB", "verdict", str(session)).returncode == 1
 
 
 def test_every_process_and_worker_sum_is_judged_against_the_hosts_free_memory(
