@@ -12,9 +12,18 @@ import pytest
 from harness import run_leaktui
 
 from leaktui.core.discover import Discovery
-from leaktui.core.model import ProcessInfo, ProcessLimits, Sample, Worker, WorkerCommand
+from leaktui.core.journal import Journal, read_verdicts
+from leaktui.core.model import (
+    ProcessInfo,
+    ProcessLimits,
+    Sample,
+    Snapshot,
+    Worker,
+    WorkerCommand,
+)
 from leaktui.core.monitor import Monitor, run
 from leaktui.core.sample import Sampled
+from leaktui.core.verdict import Thresholds
 
 MIB = 1 << 20
 
@@ -191,25 +200,31 @@ class LeakyHost(FakeHost):
         return ProcessLimits(cgroup_limit=1 << 30)
 
 
+def watch_two_hours(
+    store: Journal, host: LeakyHost, thresholds: Thresholds | None = None
+) -> tuple[Monitor, Snapshot]:
+    """A Monitor on ``host``, journaling to ``store``, ticked every 5 simulated seconds."""
+    clock = [START]
+    monitor = Monitor(
+        hostname="h",
+        journal=store,
+        discoverer=host,
+        sampler=host,
+        limits_reader=host,
+        clock=lambda: clock[0],
+        thresholds=thresholds,
+    )
+    for _ in range(2 * 720):
+        snapshot = monitor.tick()
+        clock[0] += 5
+    return monitor, snapshot
+
+
 def test_live_verdicts_are_on_every_snapshot_and_in_the_journal(tmp_path) -> None:
     """Two simulated hours at 5 s: child 11 leaks 20 MiB/h under a 1 GiB cgroup."""
-    from leaktui.core.journal import Journal, read_verdicts
-
-    clock = [START]
-
     host = LeakyHost()
     with Journal(tmp_path / "s.sqlite", host="h", interval=5) as store:
-        monitor = Monitor(
-            hostname="h",
-            journal=store,
-            discoverer=host,
-            sampler=host,
-            limits_reader=host,
-            clock=lambda: clock[0],
-        )
-        for _ in range(2 * 720):
-            snapshot = monitor.tick()
-            clock[0] += 5
+        monitor, snapshot = watch_two_hours(store, host)
         leaking, steady = snapshot.verdicts[("w@h", 11)], snapshot.verdicts[("w@h", 12)]
         assert leaking.memory.kind == "leak"
         assert leaking.memory.limit.kind == "cgroup"
@@ -234,25 +249,9 @@ def test_live_verdicts_are_on_every_snapshot_and_in_the_journal(tmp_path) -> Non
 def test_verdicts_on_a_session_use_the_thresholds_it_was_watched_with(tmp_path) -> None:
     """Watched live with --min-rate 50MiB, a 20 MiB/h leak was never called a leak; `leaktui
     verdict` on that session says the same, until it is given another --min-rate."""
-    from leaktui.core.journal import Journal, read_verdicts
-    from leaktui.core.verdict import Thresholds
-
-    clock = [START]
-    host = LeakyHost()
     session = tmp_path / "s.sqlite"
     with Journal(session, host="h", interval=5) as store:
-        monitor = Monitor(
-            hostname="h",
-            journal=store,
-            discoverer=host,
-            sampler=host,
-            limits_reader=host,
-            clock=lambda: clock[0],
-            thresholds=Thresholds(min_rate=50 * MIB),
-        )
-        for _ in range(2 * 720):
-            monitor.tick()
-            clock[0] += 5
+        watch_two_hours(store, LeakyHost(), Thresholds(min_rate=50 * MIB))
     shown = {r["kind"] for r in read_verdicts(session) if r["pid"] == 11}
     assert "leak" not in shown
     result = run_leaktui("verdict", "--json", str(session))
