@@ -22,7 +22,10 @@ from leaktui.core.errors import BadInput
 from leaktui.core.journal import JournalError
 
 if TYPE_CHECKING:
+    from leaktui.core.journal import Journal
+    from leaktui.core.monitor import Monitor
     from leaktui.core.verdict import Thresholds
+    from leaktui.taskcount import TaskCounts
 
 EXIT_BAD_INPUT = 2
 
@@ -145,6 +148,21 @@ def _thresholds(args: argparse.Namespace, recording: str | None = None) -> Thres
     if args.min_rate is not None:
         thresholds = replace(thresholds, min_rate=args.min_rate)
     return thresholds
+
+
+def _live_monitor(
+    args: argparse.Namespace, store: Journal, host: str, counts: TaskCounts
+) -> Monitor:
+    """The Monitor the live screen and ``record`` sample with, from the options they share."""
+    from leaktui.core.monitor import Monitor
+
+    return Monitor(
+        journal=store,
+        hostname=host,
+        match=args.match,
+        thresholds=_thresholds(args),
+        task_counts=counts,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -327,7 +345,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_monitor(args: argparse.Namespace) -> int:
     """Open the monitor on this host's workers; every tick is journaled as it is taken."""
     from leaktui.core import journal
-    from leaktui.core.monitor import Monitor
     from leaktui.taskcount import TaskCounts
     from leaktui.tui.app import LeakTuiApp
     from leaktui.tui.source import LiveSource
@@ -338,13 +355,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
         journal.Journal(session, host=host, interval=args.interval) as store,
         TaskCounts() as counts,
     ):
-        monitor = Monitor(
-            journal=store,
-            hostname=host,
-            match=args.match,
-            thresholds=_thresholds(args),
-            task_counts=counts,
-        )
+        monitor = _live_monitor(args, store, host, counts)
         app = LeakTuiApp(
             LiveSource(monitor, args.interval),
             match=args.match,
@@ -520,7 +531,7 @@ def _say(text: str, end: str = "\n") -> None:
 
 def cmd_record(args: argparse.Namespace) -> int:
     from leaktui.core import csvfile, journal
-    from leaktui.core.monitor import Monitor, run
+    from leaktui.core.monitor import run
     from leaktui.taskcount import TaskCounts
 
     _refuse_overwrite(args.output, args.force)
@@ -533,13 +544,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         journal.Journal(session, host=host, interval=args.interval) as store,
         TaskCounts() as counts,
     ):
-        monitor = Monitor(
-            journal=store,
-            hostname=host,
-            match=args.match,
-            thresholds=_thresholds(args),
-            task_counts=counts,
-        )
+        monitor = _live_monitor(args, store, host, counts)
         _say(f"recording to {args.output}; journal {session}; Ctrl-C stops")
 
         reported: set[str] = set()
