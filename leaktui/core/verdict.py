@@ -21,7 +21,13 @@ at the post-GC floor, not at RSS itself:
 5. The recent half, and its recent half, are judged on their own too: a leak that began
    late is not diluted by the flat hours before it. The tail of a longer growth must stay
    straight for twice as long: a curve's tail looks straighter than the curve.
-6. A verdict changes only when the new one has held for ``confirm`` refits in a row, and a
+6. Growth that slows may be a warm-up with a leak under it. A line plus a warm-up that
+   levels off (``rise·exp(-t/τ)``, τ profiled up to a quarter of the span) is fitted too.
+   When the warm-up is significant, the line's rate is above the threshold over every τ
+   the floors allow, and the line stays straight with the warm-up's share of the
+   curvature carried in (for twice as long: it is the tail of a longer growth), it is a
+   ``leak`` at the line's rate, not the warm-up's.
+7. A verdict changes only when the new one has held for ``confirm`` refits in a row, and a
    ``leak`` is undone only by evidence that it stopped (``stable``).
 
 ``LeakTracker`` is fed one sample at a time and refits only when a bin closes; ``assess``
@@ -353,7 +359,7 @@ def judge(
         return later  # recent growth the whole series dilutes is not "flat"
     if later.kind != "leak":
         return found
-    if found.kind == "warming":
+    if found.kind == "warming" and "warm-up" not in later.reason:
         return replace(later, reason=f"{later.reason}, after a warm-up")
     return later
 
@@ -433,14 +439,14 @@ def _judge_window(
         and older.slope > threshold
         and recent.high < older.low
     )
+    grown = fit.slope * span / HOUR
     if decelerating:
-        return Verdict(
+        found = Verdict(
             "warming",
             f"growth slowing: {_rate(recent.slope)} now, {_rate(older.slope)} earlier",
             **common,
         )
-    grown = fit.slope * span / HOUR
-    if (
+    elif (
         fit.low > threshold
         and span >= th.leak_span
         and recent is not None
@@ -458,20 +464,38 @@ def _judge_window(
             **common,
             **eta,
         )
-    if fit.slope > threshold and fit.low > 0:
-        eta = _eta(level, level + sawtooth, fit, limits)
-        return Verdict(
+    elif fit.slope > threshold and fit.low > 0:
+        found = Verdict(
             "suspect",
             f"floor rising {_rate(fit.slope)} "
             f"({_rate(fit.low)} to {_rate(fit.high)}) over "
             f"{_minutes(span)}{cause}; not yet sure",
             **common,
-            **eta,
+            **_eta(level, level + sawtooth, fit, limits),
         )
+    else:
+        return Verdict(
+            "stable",
+            f"floor flat at {_size(level)} (sawtooth {_size(sawtooth)}) over {_minutes(span)}",
+            **common,
+        )
+    warm = _after_warm_up(x, y, fit) if span >= th.leak_span else None
+    if (
+        warm is None
+        or warm.low <= threshold
+        or _bending(x, y, fit, 2 * horizon / HOUR, warm.tau)
+        <= max(threshold, th.keep_slope * warm.rate)
+    ):
+        return found
+    line = Fit(warm.rate, warm.low, warm.high, warm.level - warm.rate * x[-1])
+    since = min(bins[0].start + _SETTLED * warm.tau * HOUR, bins[-1].end)
     return Verdict(
-        "stable",
-        f"floor flat at {_size(level)} (sawtooth {_size(sawtooth)}) over {_minutes(span)}",
-        **common,
+        "leak",
+        f"floor rising {_rate(warm.rate)} after a warm-up of {_size(warm.rise)} "
+        f"that levelled off{cause}, steady since {_clock(since)}",
+        since=since,
+        **{**common, "level": warm.level, "rate": warm.rate, "rate_ci": (warm.low, warm.high)},
+        **_eta(warm.level, warm.level + sawtooth, line, limits),
     )
 
 
@@ -531,7 +555,12 @@ def _noise(y: Sequence[float]) -> float:
 
 
 def _bending(
-    x: Sequence[float], y: Sequence[float], fit: Fit, horizon: float, z: float = 1.96
+    x: Sequence[float],
+    y: Sequence[float],
+    fit: Fit,
+    horizon: float,
+    tau: float | None = None,
+    z: float = 1.96,
 ) -> float:
     """The lowest slope a quadratic through the floors allows ``horizon`` hours after the end.
 
@@ -539,47 +568,152 @@ def _bending(
     cannot see that, so a leak must also keep its slope when the curvature the data still
     allow is carried forward. Floors far above the line (a spike that filled whole bins) are
     left out first; the variance is widened for autocorrelated residuals, as in theil_sen.
+    With ``tau`` (hours), a warm-up ``exp(-t/tau)`` is fitted alongside, and the curvature
+    it could hide widens the bound: the slope is the line's left after it.
     """
-    residuals = [yi - fit.intercept - fit.slope * xi for xi, yi in zip(x, y, strict=True)]
-    centre, spread = median(residuals), 1.4826 * _mad(residuals)
-    keep = [i for i, r in enumerate(residuals) if r - centre <= 6 * spread + 1.0]
-    mid = sum(x[i] for i in keep) / len(keep)
-    u = [x[i] - mid for i in keep]
-    v = [y[i] for i in keep]
+    u, v, _ = _inliers(x, y, fit)
     m = len(u)
     if m < 8:
         return -math.inf
-    s1, s2, s3, s4 = (sum(ui**k for ui in u) for k in (1, 2, 3, 4))
-    matrix = [[m, s1, s2], [s1, s2, s3], [s2, s3, s4]]
-    rhs = [
-        sum(v),
-        sum(ui * vi for ui, vi in zip(u, v, strict=True)),
-        sum(ui * ui * vi for ui, vi in zip(u, v, strict=True)),
-    ]
-    inverse = _inverse3(matrix)
-    if inverse is None:
+    columns = [[1.0] * m, u, [ui * ui for ui in u]]
+    if tau is not None:
+        columns.append(_decay(u, tau))
+    solved = _least_squares(columns, v)
+    if solved is None:
         return -math.inf
-    c, b, q = (sum(inverse[r][k] * rhs[k] for k in range(3)) for r in range(3))
-    left = [vi - c - b * ui - q * ui * ui for ui, vi in zip(u, v, strict=True)]
-    sigma2 = sum(e * e for e in left) / (m - 3) * _variance_inflation(left)
+    beta, inverse, rss = solved
+    b, q = beta[1], beta[2]
+    left = [
+        vi - sum(bk * col[i] for bk, col in zip(beta, columns, strict=True))
+        for i, vi in enumerate(v)
+    ]
+    fitted = len(columns) + (tau is not None)  # tau was chosen from the data too
+    sigma2 = rss / max(m - fitted, 1) * _variance_inflation(left)
     at = max(u) + horizon
     # slope at `at` is b + 2 q at: its variance from the covariance of (b, q)
     variance = sigma2 * (inverse[1][1] + 4 * at * inverse[1][2] + 4 * at * at * inverse[2][2])
     return b + 2 * q * at - z * math.sqrt(max(variance, 0.0))
 
 
-def _inverse3(a: list[list[float]]) -> list[list[float]] | None:
-    """The inverse of a 3x3 matrix, or None when it is singular."""
-    (p, q, r), (s, t, u), (v, w, x) = a
-    cofactors = [
-        [t * x - u * w, -(s * x - u * v), s * w - t * v],
-        [-(q * x - r * w), p * x - r * v, -(p * w - q * v)],
-        [q * u - r * t, -(p * u - r * s), p * t - q * s],
-    ]
-    det = p * cofactors[0][0] + q * cofactors[0][1] + r * cofactors[0][2]
-    if det == 0:
+_SETTLED = 3.0
+"""A warm-up is over after this many time constants (95 % of it is done)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _WarmUp:
+    """A line with a warm-up that levels off under it: the line's figures after the warm-up."""
+
+    tau: float
+    """The warm-up's time constant, hours."""
+    rise: float
+    """How much the warm-up added in all."""
+    rate: float
+    low: float
+    high: float
+    level: float
+    """The fitted floor at the last point."""
+
+
+def _after_warm_up(
+    x: Sequence[float], y: Sequence[float], fit: Fit, z: float = 1.96, strength: float = 3.0
+) -> _WarmUp | None:
+    """The best line plus warm-up ``c + b t - rise·exp(-t/τ)``, τ profiled over a grid.
+
+    τ runs from two floors' widths (one floor alone is an outlier, not a shape) to a
+    quarter of the span, so that the warm-up is over before the end; a longer one cannot
+    be told from the line and is the bending test's business. Returns None unless the
+    warm-up is significant (its rise ``strength`` standard errors above 0): otherwise the
+    plain line already says what there is to say.
+    """
+    u, v, mid = _inliers(x, y, fit)
+    m = len(u)
+    if m < 12:
         return None
-    return [[cofactors[j][i] / det for j in range(3)] for i in range(3)]
+    ones = [1.0] * m
+    fits: list[tuple[float, list[float], tuple[list[float], list[list[float]], float]]] = []
+    tau, longest = 2 * (u[1] - u[0]), (u[-1] - u[0]) / 4
+    while tau <= longest:
+        decay = _decay(u, tau)
+        solved = _least_squares([ones, u, decay], v)
+        if solved is not None:
+            fits.append((tau, decay, solved))
+        tau *= 1.25
+    if not fits:
+        return None
+    tau, decay, (beta, inverse, rss) = min(fits, key=lambda f: f[2][2])
+    c, b, a = beta
+    left = [vi - c - b * ui - a * di for ui, vi, di in zip(u, v, decay, strict=True)]
+    sigma2 = rss / (m - 4) * _variance_inflation(left)
+    if -a < strength * math.sqrt(max(sigma2 * inverse[2][2], 0.0)):
+        return None
+    # The rate's interval over every τ the floors do not rule out (the profile's): the
+    # best τ alone would pass its uncertainty off as certainty.
+    low, high = b, b
+    for _, _, (beta_t, inverse_t, rss_t) in fits:
+        if rss_t - rss <= z * z * sigma2:
+            spread = z * math.sqrt(max(sigma2 * inverse_t[1][1], 0.0))
+            low, high = min(low, beta_t[1] - spread), max(high, beta_t[1] + spread)
+    last = x[-1] - mid
+    level = c + b * last + a * math.exp(-(last - u[0]) / tau)
+    return _WarmUp(tau, -a, b, low, high, level)
+
+
+def _inliers(
+    x: Sequence[float], y: Sequence[float], fit: Fit
+) -> tuple[list[float], list[float], float]:
+    """The floors not far above the line (a spike that filled whole bins is left out), with
+    time centred on their mean for a well-conditioned fit: (times, floors, the mean)."""
+    residuals = [yi - fit.intercept - fit.slope * xi for xi, yi in zip(x, y, strict=True)]
+    centre, spread = median(residuals), 1.4826 * _mad(residuals)
+    keep = [i for i, r in enumerate(residuals) if r - centre <= 6 * spread + 1.0]
+    mid = sum(x[i] for i in keep) / len(keep)
+    return [x[i] - mid for i in keep], [y[i] for i in keep], mid
+
+
+def _decay(u: Sequence[float], tau: float) -> list[float]:
+    """exp(-t/tau), t counted from the first point: the shape of a warm-up's remaining rise."""
+    return [math.exp(-(ui - u[0]) / tau) for ui in u]
+
+
+def _least_squares(
+    columns: Sequence[Sequence[float]], y: Sequence[float]
+) -> tuple[list[float], list[list[float]], float] | None:
+    """Ordinary least squares: the coefficients, the inverse of XᵀX, and the residual sum
+    of squares; None when the columns are collinear. The floors are centred first: their
+    squares are near 1e18 and would swamp the residuals'."""
+    centre = median(y)
+    v = [yi - centre for yi in y]
+    k = len(columns)
+    gram = [
+        [sum(a * b for a, b in zip(columns[i], columns[j], strict=True)) for j in range(k)]
+        for i in range(k)
+    ]
+    rhs = [sum(a * b for a, b in zip(col, v, strict=True)) for col in columns]
+    inverse = _inverse(gram)
+    if inverse is None:
+        return None
+    beta = [sum(inverse[i][j] * rhs[j] for j in range(k)) for i in range(k)]
+    rss = max(sum(vi * vi for vi in v) - sum(b * r for b, r in zip(beta, rhs, strict=True)), 0.0)
+    beta[0] += centre  # the first column is the constant
+    return beta, inverse, rss
+
+
+def _inverse(a: Sequence[Sequence[float]]) -> list[list[float]] | None:
+    """The inverse of a small square matrix by Gauss-Jordan elimination, or None when singular."""
+    n = len(a)
+    rows = [[*row, *(float(i == j) for j in range(n))] for i, row in enumerate(a)]
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda r: abs(rows[r][col]))
+        if abs(rows[pivot][col]) <= 1e-12 * max(abs(a[col][col]), 1e-300):
+            return None
+        rows[col], rows[pivot] = rows[pivot], rows[col]
+        scale = rows[col][col]
+        rows[col] = [value / scale for value in rows[col]]
+        for r in range(n):
+            if r != col and rows[r][col] != 0.0:
+                factor = rows[r][col]
+                rows[r] = [vr - factor * vc for vr, vc in zip(rows[r], rows[col], strict=True)]
+    return [row[n:] for row in rows]
 
 
 def _step(x: Sequence[float], y: Sequence[float], threshold: float) -> tuple[float, float] | None:

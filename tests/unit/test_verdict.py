@@ -115,6 +115,29 @@ def test_a_leak_left_after_a_warm_up_is_still_a_leak() -> None:
     assert verdict.rate == pytest.approx(20 * MIB, rel=0.25)
 
 
+@pytest.mark.parametrize("tau", [0.6, 1.0])
+def test_a_leak_under_a_slow_warm_up_is_found_with_its_own_rate(tau: float) -> None:
+    """Growth that slows for hours is not all warm-up: the line left under it is the leak.
+
+    The floors' robust slope, warm-up included, says growth is slowing (``warming``) for as
+    long as the warm-up lasts; a line plus a warm-up that levels off finds the leak within
+    six hours, at its own rate, not the warm-up's.
+    """
+
+    def shape(h: float) -> float:
+        return 200 * MIB + 80 * MIB * (1 - math.exp(-h / tau)) + 20 * MIB * h
+
+    first = _first_leak(trace(shape, 6, every=10))
+    assert first is not None
+    assert first < 3 + 1.5 * tau
+    verdict = assess(trace(shape, 6, every=10))
+    assert verdict.kind == "leak"
+    assert verdict.rate == pytest.approx(20 * MIB, rel=0.05)
+    assert "after a warm-up of 7" in verdict.reason  # 72 to 76 MiB of the 80 fitted
+    assert verdict.since is not None
+    assert verdict.since > T0 + 2 * tau * 3600  # steady since the warm-up ended
+
+
 @pytest.mark.parametrize(
     ("name", "shape"),
     [
