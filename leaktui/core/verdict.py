@@ -488,11 +488,17 @@ def _judge_window(
     ):
         return found
     line = Fit(warm.rate, warm.low, warm.high, warm.level - warm.rate * x[-1])
-    since = min(bins[0].start + _SETTLED * warm.tau * HOUR, bins[-1].end)
+    if warm.rise >= 0.1 * warm.rate * span / HOUR:  # a warm-up worth naming
+        since = min(bins[0].start + _SETTLED * warm.tau * HOUR, bins[-1].end)
+        what = f"floor rising {_rate(warm.rate)} after a warm-up of {_size(warm.rise)}"
+    else:  # a small start-up bend, which only hid how straight the rest is
+        since = bins[0].start
+        what = (
+            f"floor rose {_size(warm.rate * span / HOUR)} in {_minutes(span)} ({_rate(warm.rate)})"
+        )
     return Verdict(
         "leak",
-        f"floor rising {_rate(warm.rate)} after a warm-up of {_size(warm.rise)} "
-        f"that levelled off{cause}, steady since {_clock(since)}",
+        f"{what}{cause}, steady since {_clock(since)}",
         since=since,
         **{**common, "level": warm.level, "rate": warm.rate, "rate_ci": (warm.low, warm.high)},
         **_eta(warm.level, warm.level + sawtooth, line, limits),
