@@ -589,12 +589,7 @@ def _bending(
         return -math.inf
     beta, inverse, rss = solved
     b, q = beta[1], beta[2]
-    left = [
-        vi - sum(bk * col[i] for bk, col in zip(beta, columns, strict=True))
-        for i, vi in enumerate(v)
-    ]
-    fitted = len(columns) + (tau is not None)  # tau was chosen from the data too
-    sigma2 = rss / max(m - fitted, 1) * _variance_inflation(left)
+    sigma2 = _residual_variance(columns, v, beta, rss, chosen=tau is not None)
     at = max(u) + horizon
     # slope at `at` is b + 2 q at: its variance from the covariance of (b, q)
     variance = sigma2 * (inverse[1][1] + 4 * at * inverse[1][2] + 4 * at * at * inverse[2][2])
@@ -647,9 +642,8 @@ def _after_warm_up(
     if not fits:
         return None
     tau, decay, (beta, inverse, rss) = min(fits, key=lambda f: f[2][2])
-    c, b, a = beta
-    left = [vi - c - b * ui - a * di for ui, vi, di in zip(u, v, decay, strict=True)]
-    sigma2 = rss / (m - 4) * _variance_inflation(left)
+    b, a = beta[1], beta[2]
+    sigma2 = _residual_variance([ones, u, decay], v, beta, rss, chosen=1)
     if -a < strength * math.sqrt(max(sigma2 * inverse[2][2], 0.0)):
         return None
     # The rate's interval over every τ the floors do not rule out (the profile's): the
@@ -660,7 +654,7 @@ def _after_warm_up(
             spread = z * math.sqrt(max(sigma2 * inverse_t[1][1], 0.0))
             low, high = min(low, beta_t[1] - spread), max(high, beta_t[1] + spread)
     last = x[-1] - mid
-    level = c + b * last + a * math.exp(-(last - u[0]) / tau)
+    level = beta[0] + b * last + a * math.exp(-(last - u[0]) / tau)
     return _WarmUp(tau, -a, b, low, high, level)
 
 
@@ -702,6 +696,24 @@ def _least_squares(
     rss = max(sum(vi * vi for vi in v) - sum(b * r for b, r in zip(beta, rhs, strict=True)), 0.0)
     beta[0] += centre  # the first column is the constant
     return beta, inverse, rss
+
+
+def _residual_variance(
+    columns: Sequence[Sequence[float]],
+    y: Sequence[float],
+    beta: Sequence[float],
+    rss: float,
+    chosen: int = 0,
+) -> float:
+    """The variance of one point about the fit, widened for autocorrelated residuals (as in
+    theil_sen); ``chosen`` counts what was picked from the data besides the coefficients
+    (a warm-up's τ), each a degree of freedom spent."""
+    residuals = [
+        yi - sum(bk * column[i] for bk, column in zip(beta, columns, strict=True))
+        for i, yi in enumerate(y)
+    ]
+    spent = len(columns) + chosen
+    return rss / max(len(y) - spent, 1) * _variance_inflation(residuals)
 
 
 def _inverse(a: Sequence[Sequence[float]]) -> list[list[float]] | None:
