@@ -124,27 +124,33 @@ def _add_session(parser: argparse.ArgumentParser, command: bool = False) -> None
     )
 
 
-def _add_min_rate(parser: argparse.ArgumentParser, command: bool = False) -> None:
+def _add_min_rate(
+    parser: argparse.ArgumentParser,
+    command: bool = False,
+    default: str = "1MiB per hour; for a session journal, what the session used",
+) -> None:
     parser.add_argument(
         "--min-rate",
         type=_rate,
         default=_default(None, command),
         metavar="SIZE/h",
-        help="slowest growth called a leak, e.g. 512KiB or 2MiB (default: 1MiB per hour; "
-        "for a session journal, what the session used)",
+        help=f"slowest growth called a leak, e.g. 512KiB or 2MiB (default: {default})",
     )
 
 
-def _thresholds(args: argparse.Namespace, recording: str | None = None) -> Thresholds:
+def _thresholds(
+    args: argparse.Namespace, recording: str | None = None, defaults: Thresholds | None = None
+) -> Thresholds:
     """The verdicts' thresholds: a recorded session's own when its journal kept them (so its
-    verdicts come out as they were shown live), the defaults otherwise; --min-rate over them."""
+    verdicts come out as they were shown live), ``defaults`` otherwise (the engine's unless
+    given); --min-rate over them."""
     from leaktui.core import journal
     from leaktui.core.verdict import Thresholds
 
     kept = None
     if recording is not None and journal.is_journal(recording):
         kept = journal.read_thresholds(recording)
-    thresholds = kept or Thresholds()
+    thresholds = kept or defaults or Thresholds()
     if args.min_rate is not None:
         thresholds = replace(thresholds, min_rate=args.min_rate)
     return thresholds
@@ -285,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --headless: seconds to watch (default: 180)",
     )
     demo.add_argument("--json", action="store_true", help="with --headless: print JSON")
+    _add_min_rate(demo, command=True, default="40MiB per hour, for the demo's compressed time")
     replay = commands.add_parser(
         "replay",
         help="show a recorded session in the monitor, with a time cursor",
@@ -390,7 +397,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             journal=journal,
             hostname=host,
             match=MATCH,
-            thresholds=DEMO_THRESHOLDS,
+            thresholds=_thresholds(args, defaults=DEMO_THRESHOLDS),
             task_counts=counts,
         )
         if args.headless:
