@@ -8,7 +8,9 @@ at the post-GC floor, not at RSS itself:
    maximum (for the sawtooth height) and its mean. When there are too many bins,
    neighbours merge and the width doubles, so the state stays bounded however long the
    series. Each fit takes the floor estimate with the least noise: bin minima, or minima
-   over blocks of bins that span a slow sawtooth, or means under plain noise.
+   over blocks of bins that span a slow sawtooth, or means under plain noise. When the
+   floors rise, a regular sawtooth that stands out of them is taken out: the stairs of a
+   periodic task that leaks each run, or a GC sawtooth slower than the blocks.
 2. A robust slope (Theil-Sen) through the floors, with Sen's 95% interval widened for the
    autocorrelation of the residuals. Least squares, what Prometheus' ``deriv`` uses, is
    pulled by spikes; the median of pairwise slopes is not.
@@ -398,6 +400,11 @@ def _judge_window(
         return INSUFFICIENT
     level = fit.intercept + fit.slope * x[-1]
     threshold = max(th.min_rate, th.min_relative * max(level, 0.0))
+    if fit.slope > threshold and span >= th.leak_span:
+        smooth = _without_period(x, y)
+        if smooth is not None and (refit := theil_sen(x, smooth)) is not None:
+            y, fit = smooth, refit
+            level = fit.intercept + fit.slope * x[-1]
     half = len(bins) // 2
     older, recent = theil_sen(x[:half], y[:half]), theil_sen(x[half:], y[half:])
     per_task, follows = _per_task(bins), _follows(bins, width, threshold)
@@ -594,6 +601,75 @@ def _bending(
     # slope at `at` is b + 2 q at: its variance from the covariance of (b, q)
     variance = sigma2 * (inverse[1][1] + 4 * at * inverse[1][2] + 4 * at * at * inverse[2][2])
     return b + 2 * q * at - z * math.sqrt(max(variance, 0.0))
+
+
+def _without_period(x: Sequence[float], y: Sequence[float]) -> list[float] | None:
+    """The floors less a regular sawtooth that stands out of them, or None when none does.
+
+    A leak in a periodic task climbs in stairs, one step each run, and a GC sawtooth slower
+    than the floors' blocks leaves its ramps in them. Either way the floors scatter about
+    their trend by a whole step, which hides how straight the trend is: a staircase of
+    15-minute steps waited two hours for blocks long enough to smooth it. The period is
+    found by folding the floors' steps (first differences) at trial periods, from three
+    floors to a quarter of the span: a jump that recurs at one phase stands out of its
+    fold. A sawtooth of that period is then fitted with a quadratic trend, its phase
+    refined, and removed only if its height is ``_PERIODIC`` standard errors from zero
+    (two more degrees of freedom spent: the period and the phase).
+    """
+    n = len(x)
+    if n < 12:
+        return None
+    mid = sum(x) / n
+    u = [xi - mid for xi in x]
+    step = median(b - a for a, b in itertools.pairwise(u))
+    steps = [b - a for a, b in itertools.pairwise(y)]
+    at = [(a + b) / 2 for a, b in itertools.pairwise(u)]
+    scale = math.sqrt(sum(d * d for d in steps) / len(steps))
+    if step <= 0 or scale == 0:
+        return None
+    best: tuple[float, float, float] | None = None  # score, period, phase
+    period = 3 * step
+    while period <= (u[-1] - u[0]) / 4:
+        k = max(3, round(period / step))
+        sums, counts = [0.0] * k, [0] * k
+        for t, d in zip(at, steps, strict=True):
+            j = int((t % period) / period * k) % k
+            sums[j] += d
+            counts[j] += 1
+        for j in range(k):
+            if counts[j]:
+                score = abs(sums[j]) / math.sqrt(counts[j])
+                if best is None or score > best[0]:
+                    best = (score, period, (j + 0.5) / k * period)
+        period *= 1.1
+    if best is None:
+        return None
+    _, period, phase = best
+    trend = [[1.0] * n, u, [ui * ui for ui in u]]
+    fits = []
+    for shift in range(-4, 5):
+        saw = _sawtooth(u, period, phase + shift * period / 16)
+        solved = _least_squares([*trend, saw], y)
+        if solved is not None:
+            fits.append((solved, saw))
+    if not fits:
+        return None
+    (beta, inverse, rss), saw = min(fits, key=lambda f: f[0][2])
+    sigma2 = _residual_variance([*trend, saw], y, beta, rss, chosen=2)
+    if abs(beta[3]) < _PERIODIC * math.sqrt(max(sigma2 * inverse[3][3], 0.0)):
+        return None
+    return [yi - beta[3] * si for yi, si in zip(y, saw, strict=True)]
+
+
+_PERIODIC = 5.0
+"""How many standard errors a sawtooth's height must be from zero to be taken out of the
+floors: it is searched for over many periods and phases, and the best of many chances
+stands out of plain noise by 3 or so."""
+
+
+def _sawtooth(u: Sequence[float], period: float, phase: float) -> list[float]:
+    """A ramp from -1/2 to 1/2 each period, dropping back at ``phase``."""
+    return [((ui - phase) / period) % 1.0 - 0.5 for ui in u]
 
 
 _SETTLED = 3.0

@@ -191,6 +191,30 @@ def test_a_sawtooth_slower_than_a_bin_does_not_hide_a_leak() -> None:
     assert assess(points).rate == pytest.approx(50 * MIB, rel=0.1)
 
 
+@pytest.mark.parametrize(("every_hours", "within"), [(0.25, 1.5), (0.5, 2.5)])
+def test_a_leak_that_climbs_in_stairs_is_found_without_waiting_to_smooth_them(
+    every_hours: float, within: float
+) -> None:
+    """A periodic task that leaks each run: 20 MiB/h in steps every 15 or 30 minutes.
+
+    About their trend the floors scatter by a whole step, which hid how straight the trend
+    is until blocks longer than a step smoothed it (2.3 and 3.8 hours, or never in four).
+    The steps recur at one phase of one period: taken out, they leave the line.
+    """
+
+    def stairs(h: float) -> float:
+        return 200 * MIB + 20 * MIB * every_hours * math.floor(h / every_hours)
+
+    for every in (5, 10):
+        points = trace(stairs, 4, every=every)
+        first = _first_leak(points)
+        assert first is not None, every
+        assert first < within, every
+        verdict = assess(points)
+        assert verdict.kind == "leak"
+        assert verdict.rate == pytest.approx(20 * MIB, rel=0.05)
+
+
 def test_a_leak_under_plain_noise_is_found_from_the_bins_means() -> None:
     """Noise of 10 MiB on a 200 MiB process: a bin's mean is steadier than its minimum."""
     points = trace(leak(10), 8, every=10, noise=10 * MIB)
@@ -310,6 +334,24 @@ def test_bounded_periodic_signals_and_a_spike_never_make_a_stable_series_leak(
             + rng.gauss(0, MIB)
         )
         assert tracker.add(T0 + i, value).kind != "leak"
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    height=st.floats(1 * MIB, 40 * MIB),
+    period=st.floats(60, 450),
+    steps=st.integers(2, 4),
+    seed=st.integers(0, 99),
+)
+def test_stairs_that_fall_back_never_make_a_leak(height, period, steps, seed) -> None:
+    """A cache that fills a step at a time and is cleared every few steps (within half an
+    hour, so that it falls back before growth could be called) is bounded: its stairs are
+    taken out of the floors as a periodic signal would be, and nothing is left."""
+    rng = random.Random(seed)
+    tracker = LeakTracker()
+    for i in range(0, 3 * 3600, 10):
+        value = 200 * MIB + height * (int(i // period) % steps) + rng.gauss(0, MIB)
+        assert tracker.add(T0 + i, value).kind != "leak", (T0 + i, value)
 
 
 @settings(max_examples=15, deadline=None)
