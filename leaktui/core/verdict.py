@@ -624,8 +624,7 @@ def _without_period(x: Sequence[float], y: Sequence[float]) -> list[float] | Non
     step = median(b - a for a, b in itertools.pairwise(u))
     steps = [b - a for a, b in itertools.pairwise(y)]
     at = [(a + b) / 2 for a, b in itertools.pairwise(u)]
-    scale = math.sqrt(sum(d * d for d in steps) / len(steps))
-    if step <= 0 or scale == 0:
+    if step <= 0 or not any(steps):
         return None
     best: tuple[float, float, float] | None = None  # score, period, phase
     period = 3 * step
@@ -663,8 +662,8 @@ def _without_period(x: Sequence[float], y: Sequence[float]) -> list[float] | Non
 
 _PERIODIC = 5.0
 """How many standard errors a sawtooth's height must be from zero to be taken out of the
-floors: it is searched for over many periods and phases, and the best of many chances
-stands out of plain noise by 3 or so."""
+floors. It is the best of some hundreds of periods and phases tried, and in plain noise
+the largest of that many normal draws is about 3."""
 
 
 def _sawtooth(u: Sequence[float], period: float, phase: float) -> list[float]:

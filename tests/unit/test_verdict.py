@@ -198,7 +198,8 @@ def test_a_leak_that_climbs_in_stairs_is_found_without_waiting_to_smooth_them(
     """A periodic task that leaks each run: 20 MiB/h in steps every 15 or 30 minutes.
 
     About their trend the floors scatter by a whole step, which hid how straight the trend
-    is until blocks longer than a step smoothed it (2.3 and 3.8 hours, or never in four).
+    is until blocks longer than a step smoothed it: 1.9 to 2.3 hours for 15-minute steps,
+    3.8 hours or never in four for 30-minute ones.
     The steps recur at one phase of one period: taken out, they leave the line.
     """
 
@@ -345,8 +346,8 @@ def test_bounded_periodic_signals_and_a_spike_never_make_a_stable_series_leak(
 )
 def test_stairs_that_fall_back_never_make_a_leak(height, period, steps, seed) -> None:
     """A cache that fills a step at a time and is cleared every few steps (within half an
-    hour, so that it falls back before growth could be called) is bounded: its stairs are
-    taken out of the floors as a periodic signal would be, and nothing is left."""
+    hour, so that it falls back before growth could be called) is bounded. Its stairs
+    are a periodic sawtooth; taking one out of the floors must not leave a leak behind."""
     rng = random.Random(seed)
     tracker = LeakTracker()
     for i in range(0, 3 * 3600, 10):
