@@ -130,7 +130,7 @@ def test_a_leak_under_a_slow_warm_up_is_found_with_its_own_rate(tau: float) -> N
 
     first = _first_leak(trace(shape, 6, every=10))
     assert first is not None
-    assert first < 3 + 1.5 * tau
+    assert first < 3 + 1.75 * tau  # measured: 3.2 h at τ 1 h, 5.2 h at 1.5 h
     verdict = assess(trace(shape, 6, every=10))
     assert verdict.kind == "leak"
     assert verdict.rate == pytest.approx(20 * MIB, rel=0.05)
