@@ -115,8 +115,8 @@ def test_a_leak_left_after_a_warm_up_is_still_a_leak() -> None:
     assert verdict.rate == pytest.approx(20 * MIB, rel=0.25)
 
 
-@pytest.mark.parametrize("tau", [0.6, 1.0, 1.5])
-def test_a_leak_under_a_slow_warm_up_is_found_with_its_own_rate(tau: float) -> None:
+@pytest.mark.parametrize(("tau", "within"), [(0.6, 3.9), (1.0, 4.5), (1.5, 5.6)])
+def test_a_leak_under_a_slow_warm_up_is_found_with_its_own_rate(tau: float, within: float) -> None:
     """Growth that slows for hours is not all warm-up: the line left under it is the leak.
 
     The floors' robust slope, warm-up included, says growth is slowing (``warming``) for as
@@ -130,7 +130,7 @@ def test_a_leak_under_a_slow_warm_up_is_found_with_its_own_rate(tau: float) -> N
 
     first = _first_leak(trace(shape, 6, every=10))
     assert first is not None
-    assert first < 3 + 1.75 * tau  # measured: 3.2 h at τ 1 h, 5.2 h at 1.5 h
+    assert first < within  # hours; measured: 3.2 at τ 1 h, 5.2 at τ 1.5 h
     verdict = assess(trace(shape, 6, every=10))
     assert verdict.kind == "leak"
     assert verdict.rate == pytest.approx(20 * MIB, rel=0.05)
