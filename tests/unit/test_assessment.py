@@ -6,9 +6,9 @@ from collections import Counter
 
 import pytest
 
-from leaktui.core import verdict
 from leaktui.core.assessment import Assessment
 from leaktui.core.model import Row, Sample
+from leaktui.core.verdict import judging
 
 
 def rows_at(t: float, pids: range, rss: int = 100 << 20) -> list[Row]:
@@ -21,14 +21,14 @@ def test_series_started_together_do_not_all_refit_on_the_same_tick(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     refits: Counter[float] = Counter()
-    real = verdict.judge
+    real = judging.judge
     clock = [0.0]
 
     def counting(*args, **kwargs):
         refits[clock[0]] += 1
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(verdict, "judge", counting)
+    monkeypatch.setattr(judging, "judge", counting)
     assessment = Assessment()
     for tick in range(300):  # five minutes at 1 s, 100 processes and their worker sums
         clock[0] = 1.8e9 + tick
