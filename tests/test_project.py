@@ -56,7 +56,9 @@ def _imports(path: Path, everywhere: bool = False) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "path", sorted((ROOT / "leaktui" / "core").glob("*.py")), ids=lambda p: p.name
+    "path",
+    sorted((ROOT / "leaktui" / "core").rglob("*.py")),
+    ids=lambda p: str(p.relative_to(ROOT / "leaktui" / "core")),
 )
 def test_core_knows_nothing_of_the_ui_and_loads_celery_lazily(path: Path) -> None:
     """And nothing of the agent: importing leaktui.agent connects Celery's signals."""
