@@ -37,10 +37,11 @@ at the post-GC floor, not at RSS itself:
 ``LeakTracker`` is fed one sample at a time and refits only when a bin closes; ``assess``
 replays a whole series through a tracker, so the two always agree.
 
-The modules, in the order a sample meets them: ``tracker`` (bins and hysteresis), ``bins``,
-``judging`` (one refit), ``floors`` (step 1), ``stats`` (step 2's fits), ``shapes`` (steps 3
-to 6: the bend, the warm-up, the step), ``evidence`` (limits, tasks), ``wording`` (the
-reason), and ``terms`` (Thresholds, Limit, Verdict).
+The modules, in the order a sample meets them: ``tracker`` (bins and step 7), ``bins``,
+``judging`` (one refit: steps 3 and 5, and the calls to the rest), ``floors`` (step 1),
+``stats`` (the fits of step 2 and after), ``shapes`` (the one-off step of 3, the bend of 4,
+the warm-up of 6), ``evidence`` (limits, tasks), ``wording`` (the reason), and ``terms``
+(Thresholds, Limit, Verdict).
 """
 
 from leaktui.core.verdict.judging import judge

@@ -1,7 +1,7 @@
 """Robust and least-squares fits for short series of floors, in pure Python.
 
-The engine fits at most 64 points at a time, a few fits per refit: small enough that plain
-Python beats the cost of importing numpy into a monitor that must stay light.
+The engine fits at most 64 points at a time, a few fits per refit: small enough for plain
+Python, so the monitor needs no numpy.
 """
 
 from __future__ import annotations
