@@ -1,6 +1,10 @@
 """Leak verdicts against the usual alert rule, on labelled synthetic and real traces.
 
     python tests/benchmarks/bench_verdicts.py [--seed 1] [--traces tests/benchmarks/traces]
+    python tests/benchmarks/bench_verdicts.py --seeds 1-9
+
+The second form scores many draws of the generator, one line each and all of them pooled:
+figures tuned on one seed can hold there by luck.
 
 Synthetic traces come from a seeded generator, sampled every 10 s:
 - not leaks: flat, GC sawtooth, one big spike, a step up that stays (allocator high-water
@@ -21,11 +25,13 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import random
 import statistics
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -307,6 +313,111 @@ def paired(
     )
 
 
+@dataclass
+class SeedFigures:
+    """One seed's outcome, in lists that pool across seeds (delays in seconds)."""
+
+    seed: int
+    non_leaks: int
+    false_alarms: list[str]
+    baseline_false_alarms: int
+    big_leaks: int
+    ours: list[float]
+    """Delays of the leaks of 2 MiB/h or more that leaktui calls."""
+    theirs: list[float]
+    both: list[tuple[float, float]]
+    """(leaktui, baseline) delays of the leaks both call."""
+    noisy: list[float]
+    missed: list[str]
+
+
+def seed_figures(seed: int) -> SeedFigures:
+    """Score both methods on one seed's synthetic traces (no trade-off tables)."""
+    traces = synthetic(seed)
+    ours, theirs = score(traces, leaktui_first_leak), score(traces, baseline_first_leak)
+    big = [t for t in traces if t.leak and t.rate >= 2]
+
+    def delay(calls: dict[str, float | None], t: Trace) -> float | None:
+        call = calls[t.name]
+        return None if call is None or call < t.onset else call - t.onset
+
+    mine = {t.name: delay(ours["calls"], t) for t in big}
+    yours = {t.name: delay(theirs["calls"], t) for t in big}
+    return SeedFigures(
+        seed,
+        sum(not t.leak for t in traces),
+        ours["false_alarms"],
+        len(theirs["false_alarms"]),
+        len(big),
+        [d for d in mine.values() if d is not None],
+        [d for d in yours.values() if d is not None],
+        [
+            (a, b)
+            for a, b in zip(mine.values(), yours.values(), strict=True)
+            if a is not None and b is not None
+        ],
+        [mine[t.name] for t in big if t.noisy and mine[t.name] is not None],
+        ours["missed"],
+    )
+
+
+def _seeds(text: str) -> list[int]:
+    """'1-9' or '1,4,7' (or both, '1-3,7') as a list of seeds."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        first, _, last = part.partition("-")
+        try:
+            seeds.extend(range(int(first), int(last or first) + 1))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a seed or a range of seeds: {part!r}") from None
+    return seeds
+
+
+def many_seeds(seeds: list[int], jobs: int) -> None:
+    """One line per seed, then all seeds pooled: the false alarms summed, the medians of
+    every delay together."""
+    print(
+        f"Synthetic traces of seeds {seeds[0]} to {seeds[-1]} ({len(seeds)} draws), "
+        f"{jobs} at a time; leaktui's figures, then the baseline's:\n"
+    )
+    print(
+        "| seed | false alarms | recall ≥ 2 MiB/h | median delay | on the leaks both call "
+        "| noisy | baseline: false alarms, recall, median |\n|---|---|---|---|---|---|---|"
+    )
+
+    def row(name: str, figures: list[SeedFigures]) -> str:
+        non = sum(f.non_leaks for f in figures)
+        big = sum(f.big_leaks for f in figures)
+        ours = [d for f in figures for d in f.ours]
+        theirs = [d for f in figures for d in f.theirs]
+        both = [pair for f in figures for pair in f.both]
+        noisy = [d for f in figures for d in f.noisy]
+        fa = sum(len(f.false_alarms) for f in figures)
+        return (
+            f"| {name} | {fa}/{non} | {len(ours) / big:.0%} | {_median(ours)} "
+            f"| {_median([a for a, _ in both])} vs {_median([b for _, b in both])} "
+            f"({len(both)}) | {_median(noisy)} | "
+            f"{sum(f.baseline_false_alarms for f in figures)}/{non}, "
+            f"{len(theirs) / big:.0%}, {_median(theirs)} |"
+        )
+
+    results: list[SeedFigures] = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for figures in pool.map(seed_figures, seeds):
+            results.append(figures)
+            print(row(str(figures.seed), [figures]), flush=True)
+    print(row(f"all {len(seeds)}", results))
+    for figures in results:
+        for name in figures.false_alarms:
+            print(f"- seed {figures.seed}, false alarm: {name}")
+        for name in figures.missed:
+            print(f"- seed {figures.seed}, missed: {name}")
+
+
+def _median(delays: list[float]) -> str:
+    return _h(statistics.median(delays)) if delays else "-"
+
+
 def _listing(what: str, ours: list[str], theirs: list[str]) -> None:
     """Name the traces each method got wrong (the baseline's, up to 12)."""
     if ours or theirs:
@@ -367,7 +478,19 @@ def main() -> None:
     parser.add_argument(
         "--no-tradeoff", action="store_true", help="skip the tables of other thresholds (2 min)"
     )
+    parser.add_argument(
+        "--seeds",
+        type=_seeds,
+        metavar="RANGE",
+        help="score these seeds ('1-9', '1,4,7'), one line each and pooled, instead of one",
+    )
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="seeds scored at once (--seeds)"
+    )
     args = parser.parse_args()
+    if args.seeds:
+        many_seeds(args.seeds, max(1, args.jobs))
+        return
     traces = synthetic(args.seed)
     samples = sum(len(t.points) for t in traces)
     began = time.process_time()

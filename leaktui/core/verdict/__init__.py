@@ -30,7 +30,9 @@ at the post-GC floor, not at RSS itself:
    When the warm-up is significant, the line's rate is above the threshold over every τ
    the floors allow, and the line stays straight with the warm-up's share of the
    curvature carried in (for twice as long: it is the tail of a longer growth), it is a
-   ``leak`` at the line's rate, not the warm-up's.
+   ``leak`` at the line's rate, not the warm-up's, unless a cache filling as the square
+   root of time fits the floors as well: that shape, too, is a steep start and a gentle
+   rest, and it stops.
 7. A verdict changes only when the new one has held for ``confirm`` refits in a row, and a
    ``leak`` is undone only by evidence that it stopped (``stable``).
 
@@ -40,8 +42,8 @@ replays a whole series through a tracker, so the two always agree.
 The modules, in the order a sample meets them: ``tracker`` (bins and step 7), ``bins``,
 ``judging`` (one refit: steps 3 and 5, and the calls to the rest), ``floors`` (step 1),
 ``stats`` (the fits of step 2 and after), ``shapes`` (the one-off step of 3, the bend of 4,
-the warm-up of 6), ``evidence`` (limits, tasks), ``wording`` (the reason), and ``terms``
-(Thresholds, Limit, Verdict).
+the warm-up and the cache fill of 6), ``evidence`` (limits, tasks), ``wording`` (the
+reason), and ``terms`` (Thresholds, Limit, Verdict).
 """
 
 from leaktui.core.verdict.judging import judge

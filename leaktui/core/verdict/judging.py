@@ -189,6 +189,7 @@ def _judge_window(
         or warm.low <= threshold
         or shapes.bending(x, y, fit, 2 * horizon / HOUR, warm.tau, z)
         <= max(threshold, th.keep_slope * warm.rate)
+        or shapes.fills(x, y, fit, warm.tau)
     ):
         return found
     line = Fit(warm.rate, warm.low, warm.high, warm.level - warm.rate * x[-1])
