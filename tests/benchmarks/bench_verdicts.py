@@ -370,6 +370,8 @@ def _seeds(text: str) -> list[int]:
             seeds.extend(range(int(first), int(last or first) + 1))
         except ValueError:
             raise argparse.ArgumentTypeError(f"not a seed or a range of seeds: {part!r}") from None
+    if not seeds:
+        raise argparse.ArgumentTypeError(f"no seeds in {text!r}")
     return seeds
 
 
