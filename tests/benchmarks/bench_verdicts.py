@@ -378,8 +378,10 @@ def _seeds(text: str) -> list[int]:
 def many_seeds(seeds: list[int], jobs: int) -> None:
     """One line per seed, then all seeds pooled: the false alarms summed, the medians of
     every delay together."""
+    contiguous = seeds == list(range(seeds[0], seeds[-1] + 1))
+    named = f"{seeds[0]} to {seeds[-1]}" if contiguous else ", ".join(map(str, seeds))
     print(
-        f"Synthetic traces of seeds {seeds[0]} to {seeds[-1]} ({len(seeds)} draws), "
+        f"Synthetic traces of seeds {named} ({len(seeds)} draws), "
         f"{jobs} at a time; leaktui's figures, then the baseline's:\n"
     )
     print(
