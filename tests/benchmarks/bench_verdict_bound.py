@@ -41,6 +41,7 @@ from bench_verdicts import (
     MIB,
     Trace,
     baseline_first_leak,
+    delay,
     leaktui_first_leak,
     render,
     score,
@@ -185,11 +186,7 @@ def main() -> None:
         """Onset to call, by a method, or by the ideal rule at z."""
         if isinstance(method, float):
             return [earliest(t, d[t.name], method) for t in group]
-        found = [calls[method][t.name] for t in group]
-        return [
-            None if call is None or call < t.onset else call - t.onset
-            for t, call in zip(group, found, strict=True)
-        ]
+        return [delay(calls[method][t.name], t) for t in group]
 
     print(
         f"{len(leaks)} leaks of 2 MiB/h or more (seed {args.seed}); twins: {len(twins)} "

@@ -251,6 +251,12 @@ def baseline_first_leak(
 # -- scoring ----------------------------------------------------------------------------------
 
 
+def delay(call: float | None, trace: Trace) -> float | None:
+    """Seconds from the leak's onset to a method's call; None when it was never called, or
+    called before its onset (the growth it saw then was not the leak)."""
+    return None if call is None or call < trace.onset else call - trace.onset
+
+
 def score(traces: list[Trace], method: Callable) -> dict:
     calls = {trace.name: method(trace.points) for trace in traces}
     non_leaks = [t for t in traces if not t.leak]
@@ -258,17 +264,13 @@ def score(traces: list[Trace], method: Callable) -> dict:
     false_alarms = [t.name for t in non_leaks if calls[t.name] is not None]
 
     def delays(selection: list[Trace]) -> list[float]:
-        return [
-            calls[t.name] - t.onset
-            for t in selection
-            if calls[t.name] is not None and calls[t.name] >= t.onset
-        ]
+        return [d for t in selection if (d := delay(calls[t.name], t)) is not None]
 
     def recall(selection: list[Trace]) -> float:
         return len(delays(selection)) / len(selection) if selection else float("nan")
 
     big = [t for t in leaks if t.rate >= 2]
-    found = {t.name for t in big if calls[t.name] is not None and calls[t.name] >= t.onset}
+    found = {t.name for t in big if delay(calls[t.name], t) is not None}
     return {
         "missed": [t.name for t in big if t.name not in found],
         "false_alarms": false_alarms,
@@ -294,16 +296,7 @@ def paired(
     slow ones that take longest to call: on the same leaks, the two medians compare like
     with like.
     """
-    both = [
-        (ours[t.name] - t.onset, theirs[t.name] - t.onset)
-        for t in traces
-        if t.leak
-        and t.rate >= 2
-        and ours[t.name] is not None
-        and theirs[t.name] is not None
-        and ours[t.name] >= t.onset
-        and theirs[t.name] >= t.onset
-    ]
+    both = both_called(traces, ours, theirs)
     if not both:
         return None, None, 0
     return (
@@ -336,13 +329,8 @@ def seed_figures(seed: int) -> SeedFigures:
     traces = synthetic(seed)
     ours, theirs = score(traces, leaktui_first_leak), score(traces, baseline_first_leak)
     big = [t for t in traces if t.leak and t.rate >= 2]
-
-    def delay(calls: dict[str, float | None], t: Trace) -> float | None:
-        call = calls[t.name]
-        return None if call is None or call < t.onset else call - t.onset
-
-    mine = {t.name: delay(ours["calls"], t) for t in big}
-    yours = {t.name: delay(theirs["calls"], t) for t in big}
+    mine = {t.name: delay(ours["calls"][t.name], t) for t in big}
+    yours = {t.name: delay(theirs["calls"][t.name], t) for t in big}
     return SeedFigures(
         seed,
         sum(not t.leak for t in traces),
@@ -351,11 +339,7 @@ def seed_figures(seed: int) -> SeedFigures:
         len(big),
         [d for d in mine.values() if d is not None],
         [d for d in yours.values() if d is not None],
-        [
-            (a, b)
-            for a, b in zip(mine.values(), yours.values(), strict=True)
-            if a is not None and b is not None
-        ],
+        both_called(traces, ours["calls"], theirs["calls"]),
         [mine[t.name] for t in big if t.noisy and mine[t.name] is not None],
         ours["missed"],
     )
@@ -420,6 +404,19 @@ def many_seeds(seeds: list[int], jobs: int) -> None:
 
 def _median(delays: list[float]) -> str:
     return _h(statistics.median(delays)) if delays else "-"
+
+
+def both_called(
+    traces: list[Trace], ours: dict[str, float | None], theirs: dict[str, float | None]
+) -> list[tuple[float, float]]:
+    """(ours, theirs) delays of the leaks of 2 MiB/h or more that both methods call."""
+    pairs = []
+    for t in traces:
+        if t.leak and t.rate >= 2:
+            a, b = delay(ours[t.name], t), delay(theirs[t.name], t)
+            if a is not None and b is not None:
+                pairs.append((a, b))
+    return pairs
 
 
 def _listing(what: str, ours: list[str], theirs: list[str]) -> None:
