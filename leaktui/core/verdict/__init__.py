@@ -26,7 +26,7 @@ at the post-GC floor, not at RSS itself:
    straight for twice as long, under a two-sided bound: a curve's tail looks straighter
    than the curve.
 6. Growth that slows may be a warm-up with a leak under it. A line plus a warm-up that
-   levels off (``rise·exp(-t/τ)``, τ profiled up to a third of the span) is fitted too.
+   levels off (``rise·exp(-t/τ)``, τ profiled up to half the span) is fitted too.
    When the warm-up is significant, the line's rate is above the threshold over every τ
    the floors allow, and the line stays straight with the warm-up's share of the
    curvature carried in (for twice as long: it is the tail of a longer growth), it is a

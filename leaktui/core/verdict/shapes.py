@@ -83,13 +83,14 @@ def after_warm_up(
 ) -> WarmUp | None:
     """The best line plus warm-up ``c + b t - rise·exp(-t/τ)``, τ profiled over a grid.
 
-    τ runs from two floors' widths (one floor alone is an outlier, not a shape) to a
-    third of the span, so that the warm-up is all but over by the end (5 % of its rise
-    left); a longer one cannot be told from the line and is the bending test's business.
-    (A quarter missed the leaks under warm-ups of 1.5 to 2 h in six-hour series: fitted
-    with a shorter τ, the warm-up left part of its bend in the line.) Returns None unless the
-    warm-up is significant (its rise ``strength`` standard errors above 0): otherwise the
-    plain line already says what there is to say.
+    τ runs from two floors' widths (one floor alone is an outlier, not a shape) to half
+    the span, so that most of the warm-up is over by the end (14 % of its rise left); a
+    longer one cannot be told from the line and is the bending test's business. Fitted
+    with a shorter τ, a slow warm-up leaves part of its bend in the line: up to a quarter
+    of the span, leaks under warm-ups of 1.5 to 2 h were missed in six-hour series, and up
+    to a third, those of 2 h still were. Returns None unless the warm-up is significant
+    (its rise ``strength`` standard errors above 0): otherwise the plain line already says
+    what there is to say.
     """
     u, v, mid = _inliers(x, y, fit)
     m = len(u)
@@ -97,7 +98,7 @@ def after_warm_up(
         return None
     ones = [1.0] * m
     fits: list[tuple[float, list[float], tuple[list[float], list[list[float]], float]]] = []
-    tau, longest = 2 * (u[1] - u[0]), (u[-1] - u[0]) / 3
+    tau, longest = 2 * (u[1] - u[0]), (u[-1] - u[0]) / 2
     while tau <= longest:
         decay = _decay(u, tau)
         solved = least_squares([ones, u, decay], v)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
@@ -69,11 +70,13 @@ def least_squares(
     centre = median(y)
     v = [yi - centre for yi in y]
     k = len(columns)
-    gram = [
-        [sum(a * b for a, b in zip(columns[i], columns[j], strict=True)) for j in range(k)]
-        for i in range(k)
-    ]
-    rhs = [sum(a * b for a, b in zip(col, v, strict=True)) for col in columns]
+    # The fits of a refit are most of the engine's cost: each product is summed once (the
+    # matrix is symmetric), and map() adds in the same order as a loop would, only sooner.
+    gram = [[0.0] * k for _ in range(k)]
+    for i in range(k):
+        for j in range(i, k):
+            gram[i][j] = gram[j][i] = sum(map(operator.mul, columns[i], columns[j]))
+    rhs = [sum(map(operator.mul, col, v)) for col in columns]
     inverse = _inverse(gram)
     if inverse is None:
         return None
