@@ -70,7 +70,7 @@ def least_squares(
     centre = median(y)
     v = [yi - centre for yi in y]
     k = len(columns)
-    # The fits of a refit are most of the engine's cost: each product is summed once (the
+    # These fits are about half of a refit's cost: each product is summed once (the
     # matrix is symmetric), and map() adds in the same order as a loop would, only sooner.
     gram = [[0.0] * k for _ in range(k)]
     for i in range(k):
