@@ -287,25 +287,6 @@ def score(traces: list[Trace], method: Callable) -> dict:
     }
 
 
-def paired(
-    traces: list[Trace], ours: dict[str, float | None], theirs: dict[str, float | None]
-) -> tuple[float | None, float | None, int]:
-    """The median delays of both methods on the leaks (2 MiB/h or more) that both call.
-
-    Each method's own median is taken over the leaks it finds, and the baseline misses the
-    slow ones that take longest to call: on the same leaks, the two medians compare like
-    with like.
-    """
-    both = both_called(traces, ours, theirs)
-    if not both:
-        return None, None, 0
-    return (
-        statistics.median(a for a, _ in both),
-        statistics.median(b for _, b in both),
-        len(both),
-    )
-
-
 @dataclass(frozen=True)
 class Outcome:
     """One leak of 2 MiB/h or more: its kind and each method's delay (seconds, None if missed)."""
@@ -337,18 +318,21 @@ def seed_figures(seed: int) -> SeedFigures:
         sum(not t.leak for t in traces),
         ours["false_alarms"],
         len(theirs["false_alarms"]),
-        [
-            Outcome(
-                t.name,
-                t.name.split()[0],
-                t.noisy,
-                delay(ours["calls"][t.name], t),
-                delay(theirs["calls"][t.name], t),
-            )
-            for t in traces
-            if t.leak and t.rate >= 2
-        ],
+        outcomes(traces, ours["calls"], theirs["calls"]),
     )
+
+
+def outcomes(
+    traces: list[Trace], ours: dict[str, float | None], theirs: dict[str, float | None]
+) -> list[Outcome]:
+    """One Outcome per leak of 2 MiB/h or more, from each method's calls."""
+    return [
+        Outcome(
+            t.name, t.name.split()[0], t.noisy, delay(ours[t.name], t), delay(theirs[t.name], t)
+        )
+        for t in traces
+        if t.leak and t.rate >= 2
+    ]
 
 
 def _seeds(text: str) -> list[int]:
@@ -435,26 +419,20 @@ def _found(leaks: list[Outcome], method: str) -> str:
 
 def _both(leaks: list[Outcome]) -> str:
     """'94 min vs 84 min (568)': both medians on the leaks both methods call."""
-    both = [o for o in leaks if o.ours is not None and o.theirs is not None]
+    both = _called_by_both(leaks)
     return f"{_median([o.ours for o in both])} vs {_median([o.theirs for o in both])} ({len(both)})"
+
+
+def _called_by_both(leaks: list[Outcome]) -> list[Outcome]:
+    """The leaks both methods call. Each method's own median is taken over the leaks it
+    finds, and the baseline misses the slow ones that take longest to call: on the same
+    leaks, the two medians compare like with like."""
+    return [o for o in leaks if o.ours is not None and o.theirs is not None]
 
 
 def _median(delays: list[float | None]) -> str:
     present = [d for d in delays if d is not None]
     return _h(statistics.median(present)) if present else "-"
-
-
-def both_called(
-    traces: list[Trace], ours: dict[str, float | None], theirs: dict[str, float | None]
-) -> list[tuple[float, float]]:
-    """(ours, theirs) delays of the leaks of 2 MiB/h or more that both methods call."""
-    pairs = []
-    for t in traces:
-        if t.leak and t.rate >= 2:
-            a, b = delay(ours[t.name], t), delay(theirs[t.name], t)
-            if a is not None and b is not None:
-                pairs.append((a, b))
-    return pairs
 
 
 def _listing(what: str, ours: list[str], theirs: list[str]) -> None:
@@ -555,8 +533,11 @@ def main() -> None:
             f"{theirs['recall_by_rate'][rate]:.0%} |"
         )
     print(f"| median detection delay, ≥ 2 MiB/h | {_h(ours['delay'])} | {_h(theirs['delay'])} |")
-    mine, yours, count = paired(traces, ours["calls"], theirs["calls"])
-    print(f"| median delay on the {count} leaks both call | {_h(mine)} | {_h(yours)} |")
+    both = _called_by_both(outcomes(traces, ours["calls"], theirs["calls"]))
+    print(
+        f"| median delay on the {len(both)} leaks both call "
+        f"| {_median([o.ours for o in both])} | {_median([o.theirs for o in both])} |"
+    )
     print(
         f"| median detection delay, noisy series | {_h(ours['delay_noisy'])} | "
         f"{_h(theirs['delay_noisy'])} |"
