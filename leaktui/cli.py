@@ -291,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --headless: seconds to watch (default: 180)",
     )
     demo.add_argument("--json", action="store_true", help="with --headless: print JSON")
-    _add_min_rate(demo, command=True, default="40MiB per hour, for the demo's compressed time")
+    _add_min_rate(demo, command=True)
     replay = commands.add_parser(
         "replay",
         help="show a recorded session in the monitor, with a time cursor",
@@ -379,7 +379,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from leaktui.core.journal import Journal
     from leaktui.core.monitor import Monitor
     from leaktui.demo import headless
-    from leaktui.demo.launcher import DEMO_THRESHOLDS, MATCH, Demo, task_counts
+    from leaktui.demo.launcher import MATCH, Demo, task_counts
 
     stop = threading.Event()
     if args.headless:
@@ -397,7 +397,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             journal=journal,
             hostname=host,
             match=MATCH,
-            thresholds=_thresholds(args, defaults=DEMO_THRESHOLDS),
+            thresholds=_thresholds(args),
             task_counts=counts,
         )
         if args.headless:

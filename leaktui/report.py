@@ -162,6 +162,7 @@ def verdict_json(a: Assessed) -> dict:
         "limit_kind": v.limit.kind if v.limit else None,
         "eta_seconds": _round(v.eta),
         "eta_ci_seconds": [_round(x) for x in v.eta_ci] if v.eta_ci else None,
+        "urgent": v.urgent,
         "fd_verdict": a.fds.kind if a.fds else None,
         "reason": v.reason,
     }
@@ -186,7 +187,7 @@ def verdict_text(assessed: list[Assessed]) -> str:
             [
                 a.worker or "-",
                 "sum" if a.pid is None else str(a.pid),
-                v.kind.upper() if v.kind == "leak" else v.kind,
+                "LEAK" if v.kind == "leak" else "GROWING" if v.urgent else v.kind,
                 rate,
                 fmt.size(v.level),
                 limit,

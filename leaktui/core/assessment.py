@@ -5,6 +5,12 @@ process (memory and fds) and per worker (the sum of its processes at each tick, 
 tasks they finished, those of ended processes included: what matters when children are
 recycled under new pids). Each verdict is therefore the one that was known at that moment,
 and the timeline lists them as they changed.
+
+A worker whose children Celery recycles (``--max-tasks-per-child``,
+``--max-memory-per-child``) hides a leak twice over: each child lives too briefly for a
+verdict of its own, and the sum falls back at every recycling. So each worker's children
+are also laid end to end: the growth of every child since it started, added up, is one
+series that keeps rising when each child leaks, however often they are replaced.
 """
 
 from __future__ import annotations
@@ -49,6 +55,72 @@ class Assessed:
     fds: Verdict | None = None
 
 
+#: Verdicts from least to most worrying, to pick the worker's between two series.
+SEVERITY = {"insufficient": 0, "stable": 1, "warming": 2, "suspect": 3, "leak": 4}
+
+
+@dataclass(slots=True)
+class _Chain:
+    """A worker's children laid end to end: each one's growth since it started, summed."""
+
+    tracker: LeakTracker
+    first: dict[int, tuple[float, float]] = field(default_factory=dict)
+    """Per live child: when it was first seen, and its RSS then."""
+    last: dict[int, float] = field(default_factory=dict)
+    seen: set[int] = field(default_factory=set)
+    carried: float = 0.0
+    """The growth of the children that have ended."""
+    base: float | None = None
+    lives: list[float] = field(default_factory=list)
+    """How long the last few ended children lived, seconds."""
+
+    def add(self, time: float, pid: int, rss: float) -> None:
+        self.first.setdefault(pid, (time, rss))
+        self.last[pid] = rss
+        self.seen.add(pid)
+        if self.base is None:
+            self.base = rss
+
+    def close_tick(self, time: float) -> Verdict:
+        """Fold the children not seen this tick into ``carried``; feed the tick's total."""
+        for pid in [p for p in self.last if p not in self.seen]:
+            born, start = self.first.pop(pid)
+            self.carried += self.last.pop(pid) - start
+            self.lives = [*self.lives[-7:], time - born]
+        self.seen.clear()
+        growth = sum(rss - self.first[pid][1] for pid, rss in self.last.items())
+        return self.tracker.add(time, (self.base or 0.0) + self.carried + growth)
+
+    @property
+    def recycled(self) -> bool:
+        return bool(self.lives)
+
+    def worse(self, whole: Verdict, together: Verdict) -> Verdict:
+        """The worker's verdict: its sum's, or its children's laid end to end when they
+        are recycled and say more."""
+        if not self.recycled or SEVERITY[together.kind] <= SEVERITY[whole.kind]:
+            return whole
+        return replace(
+            together,
+            reason=f"children recycled after about {self.life()}, laid end to end: "
+            f"{together.reason}",
+        )
+
+    def noted(self, child: Verdict) -> Verdict:
+        """A child's verdict, saying why it is none yet when its life is too short for one."""
+        if not self.recycled or child.kind not in ("insufficient", "suspect", "warming"):
+            return child
+        return replace(
+            child,
+            reason=f"{child.reason}; its worker's children are recycled after about "
+            f"{self.life()}, so the worker's verdict judges them together",
+        )
+
+    def life(self) -> str:
+        minutes = sorted(self.lives)[len(self.lives) // 2] / 60
+        return f"{minutes:.0f} min"
+
+
 @dataclass(slots=True)
 class _Subject:
     memory: LeakTracker
@@ -70,6 +142,7 @@ class Assessment:
     """Per worker, each process's latest task count."""
     _tasks_before: dict[str, int] = field(default_factory=dict)
     """Per worker, the tasks of its processes that have ended (live: ``retain``)."""
+    _chains: dict[str, _Chain] = field(default_factory=dict)
 
     def _subject(self, worker: str | None, pid: int | None) -> _Subject:
         key = (worker, pid)
@@ -101,6 +174,10 @@ class Assessment:
                     self._tasks.setdefault(row.worker, {})[s.pid] = s.tasks
             subject = self._subject(row.worker, s.pid)
             memory = subject.memory.add(s.time, s.rss, s.tasks)
+            if row.worker is not None and row.role == "child":
+                chain = self._chain(row.worker)
+                chain.add(s.time, s.pid, s.rss)
+                memory = chain.noted(memory)
             fds = None
             if subject.fds is not None:  # an unknown count (None) leaves the fd verdict as is
                 fds = (
@@ -111,11 +188,23 @@ class Assessment:
                 yield changed
         yield from self._flush_sums()
 
+    def _chain(self, worker: str) -> _Chain:
+        chain = self._chains.get(worker)
+        if chain is None:
+            phase = zlib.crc32(f"{worker}/children".encode()) / 2**32 * self.thresholds.bin_seconds
+            chain = self._chains[worker] = _Chain(LeakTracker(self.thresholds, phase=phase))
+        return chain
+
     def _flush_sums(self) -> Iterator[Assessed]:
+        now = self._sum_time or 0.0
         for worker, total in self._sums.items():
             subject = self._subject(worker, None)
-            verdict = subject.memory.add(self._sum_time or 0.0, total, self._worker_tasks(worker))
-            changed = _record(subject, Assessed(worker, None, self._sum_time or 0.0, verdict))
+            verdict = subject.memory.add(now, total, self._worker_tasks(worker))
+            chain = self._chains.get(worker) if worker is not None else None
+            if chain is not None:
+                together = chain.close_tick(now)
+                verdict = chain.worse(verdict, together)
+            changed = _record(subject, Assessed(worker, None, now, verdict))
             if changed is not None:
                 yield changed
         self._sums = {}
@@ -157,6 +246,11 @@ class Assessment:
         out = []
         for (worker, pid), subject in self._subjects.items():
             memory = subject.memory.finish()
+            chain = self._chains.get(worker) if worker is not None else None
+            if chain is not None and pid is None:
+                memory = chain.worse(memory, chain.tracker.finish())
+            elif chain is not None:
+                memory = chain.noted(memory)
             fds = subject.fds.finish() if subject.fds else None
             time = subject.last.time if subject.last else 0.0
             out.append(Assessed(worker, pid, time, memory, fds))

@@ -48,7 +48,7 @@ class Report:
     def __init__(self, number: int) -> None:
         self.number = number
         # bytes(1024), not b"x" * 1024: that is folded into one shared constant at compile time.
-        self.rows = [bytes(1024) for _ in range(24)]
+        self.rows = [bytes(1024) for _ in range(40)]
 
 
 reports: list[Report] = []

@@ -105,7 +105,7 @@ async def test_the_demo_ui_fetches_objgraph_from_the_leaking_child(private_tmp, 
     from tui_fakes import text_of, until
 
     from leaktui.core.monitor import Monitor
-    from leaktui.demo.launcher import DEMO_THRESHOLDS, MATCH, Demo, task_counts
+    from leaktui.demo.launcher import MATCH, Demo, task_counts
     from leaktui.tui.app import LeakTuiApp
     from leaktui.tui.source import LiveSource
     from leaktui.tui.widgets.objgraph_pane import ObjgraphPane
@@ -115,9 +115,7 @@ async def test_the_demo_ui_fetches_objgraph_from_the_leaking_child(private_tmp, 
     monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
 
     with Demo() as demo, task_counts() as counts:
-        monitor = Monitor(
-            hostname="demo", match=MATCH, thresholds=DEMO_THRESHOLDS, task_counts=counts
-        )
+        monitor = Monitor(hostname="demo", match=MATCH, task_counts=counts)
         app = LeakTuiApp(LiveSource(monitor, 0.5), match=MATCH)
         async with app.run_test(size=(120, 40)) as pilot:
             await until(

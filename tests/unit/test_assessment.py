@@ -94,3 +94,40 @@ def test_a_worker_without_task_counts_has_none() -> None:
     tracker = assessment._subjects[("w@h", None)].memory
     tracker.finish()
     assert [b.tasks for b in tracker._bins] == [None]
+
+
+def _recycled(leak_per_hour: int, hours: float = 1.0) -> Assessment:
+    """Worker ``w@h``: a main process and one child at a time, replaced every 5 minutes;
+    each child starts at 45 MiB and grows ``leak_per_hour`` bytes an hour, every second."""
+    assessment = Assessment()
+    for tick in range(int(hours * 3600)):
+        t = 1.8e9 + tick
+        child, age = 100 + tick // 300, tick % 300
+        rows = [
+            Row(Sample(pid=10, time=t, rss=60 << 20), "w@h", "main", "h"),
+            Row(Sample(pid=child, time=t, rss=(45 << 20) + age * leak_per_hour // 3600),
+                "w@h", "child", "h"),
+        ]  # fmt: skip
+        list(assessment.feed(rows))
+        assessment.retain({10, child})
+    return assessment
+
+
+def test_children_recycled_too_soon_for_a_verdict_are_judged_together() -> None:
+    """Each child lives 5 minutes and grows 8 MiB: too little, too briefly, for a verdict
+    of its own, and the worker's sum falls back at each recycling. Laid end to end, the
+    children grow 100 MiB/h, and that is the worker's verdict."""
+    assessment = _recycled(100 << 20)
+    verdicts = assessment.latest()
+    worker = verdicts[("w@h", None)].memory
+    assert worker.kind == "leak"
+    assert worker.rate == pytest.approx(100 << 20, rel=0.1)
+    assert "children recycled after about 5 min, laid end to end" in worker.reason
+    child = max(pid for _, pid in verdicts if pid is not None and pid != 10)
+    assert verdicts[("w@h", child)].memory.kind != "leak"
+    assert "the worker's verdict judges them together" in verdicts[("w@h", child)].memory.reason
+
+
+def test_recycled_children_that_keep_nothing_leave_the_worker_stable() -> None:
+    assessment = _recycled(0)
+    assert assessment.latest()[("w@h", None)].memory.kind == "stable"

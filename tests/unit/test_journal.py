@@ -193,8 +193,8 @@ def test_a_journal_keeps_the_thresholds_its_verdicts_were_made_with(tmp_path: Pa
     path = tmp_path / "s.sqlite"
     with Journal(path, host="h", interval=1) as store:
         assert journal.read_thresholds(path) is None, "a session from before they were kept"
-        store.note_thresholds(Thresholds(min_rate=40 << 20, leak_span=60))
-    assert journal.read_thresholds(path) == Thresholds(min_rate=40 << 20, leak_span=60)
+        store.note_thresholds(Thresholds(min_rate=40 << 20, horizon=3.0))
+    assert journal.read_thresholds(path) == Thresholds(min_rate=40 << 20, horizon=3.0)
 
 
 def test_thresholds_from_a_newer_leaktui_or_damaged_are_handled(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ import json
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import replace
 
 import pytest
 from harness import run_leaktui
@@ -262,20 +261,6 @@ def test_verdicts_on_a_session_use_the_thresholds_it_was_watched_with(tmp_path) 
     # --min-rate still rules, before or after the command's name.
     assert run_leaktui("verdict", "--min-rate", "2MiB", str(session)).returncode == 1
     assert run_leaktui("--min-rate", "2MiB", "verdict", str(session)).returncode == 1
-
-
-def test_the_demo_takes_min_rate_over_its_compressed_time_thresholds() -> None:
-    """`leaktui demo --min-rate` (before or after the command's name) raises the demo's bar
-    and keeps the rest of its thresholds, which compress hours into minutes."""
-    from leaktui.cli import _thresholds, build_parser
-    from leaktui.demo.launcher import DEMO_THRESHOLDS
-
-    raised = replace(DEMO_THRESHOLDS, min_rate=80 * MIB)
-    for argv in (["demo", "--min-rate", "80MiB"], ["--min-rate", "80MiB", "demo"]):
-        assert _thresholds(build_parser().parse_args(argv), defaults=DEMO_THRESHOLDS) == raised
-    assert _thresholds(build_parser().parse_args(["demo"]), defaults=DEMO_THRESHOLDS) == (
-        DEMO_THRESHOLDS
-    )
 
 
 def test_every_process_and_worker_sum_is_judged_against_the_hosts_free_memory(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 from statistics import median
 
 from leaktui.core.verdict import evidence, floors, shapes, wording
 from leaktui.core.verdict.bins import Bin
-from leaktui.core.verdict.stats import Fit, theil_sen
+from leaktui.core.verdict.stats import theil_sen
 from leaktui.core.verdict.terms import HOUR, INSUFFICIENT, Limit, Thresholds, Verdict
 from leaktui.core.verdict.wording import clock, minutes
 
@@ -19,45 +20,76 @@ def judge(
     origin: float,
     th: Thresholds,
     limits: Sequence[Limit] = (),
-    horizon: float | None = None,
-    tail: bool = False,
+    longest: float | None = None,
 ) -> Verdict:
     """The verdict the bins support on their own (the tracker adds the hysteresis).
 
     The whole series is judged first. A leak that began late, or that is left once a
-    warm-up is over, is diluted in it, so the recent half is judged on its own too, and its
-    recent half in turn, as long as each is long enough to call a leak.
-
-    A leak must stay straight for ``horizon`` seconds ahead: ``straight_for`` times the
-    time since the growth began. When the older half was flat, the recent half is where
-    the growth began. Otherwise the recent half is the tail of a longer growth, and the
-    tail of a curve that levels off (a cache filling as the square root of time) looks
-    straighter than the curve: it must stay straight for twice its series' horizon, and
-    its bound on the bend is the two-sided 95 % one (``tail``), not the one-sided.
+    warm-up is over, is diluted in it, so the recent half is judged on its own too, and
+    its recent half in turn. ``longest`` is the slowest warm-up (its time constant, in
+    hours) a leak must rule out: ``horizon`` times the span. When the older half was flat,
+    the growth began in the recent half and its own span sets it; otherwise the recent
+    half is the tail of a longer growth, and a warm-up that began with the series is still
+    in play, as slow as the two halves allow (``_tail``).
     """
     if not bins:
         return INSUFFICIENT
-    if horizon is None:
-        horizon = th.straight_for * (bins[-1].end - bins[0].start)
-    found = _judge_window(
-        bins, width, origin, th, limits, horizon, shapes.TAIL if tail else shapes.BOUND
-    )
+    if longest is None:
+        longest = _longest(bins[-1].end - bins[0].start, th)
+    found = _judge_window(bins, width, origin, th, limits, longest)
     half = len(bins) // 2
-    if found.kind == "leak" or half < 4 or bins[-1].end - bins[half].start < th.leak_span:
+    if found.kind == "leak" or half < 6 or bins[-1].end - bins[half].start < th.min_span:
         return found
     recent = bins[half:]
-    if _flat(bins[:half], width, th):
-        horizon, tail = th.straight_for * (recent[-1].end - recent[0].start), False
-    else:
-        horizon, tail = 2 * horizon, True
-    later = judge(recent, width, origin, th, limits, horizon, tail)
-    if later.kind == "suspect" and found.kind == "stable":
-        return later  # recent growth the whole series dilutes is not "flat"
+    tail = None if _flat(bins[:half], width, th) else _tail(bins, half, width, th)
+    # None: the growth began in the recent half, or sped up there.
+    longest = _longest(recent[-1].end - recent[0].start, th) if tail is None else min(longest, tail)
+    later = judge(recent, width, origin, th, limits, longest)
+    if later.kind == "suspect" and found.kind in ("stable", "warming"):
+        # Recent growth that the whole series dilutes is not "flat"; growth that slowed
+        # once (threads starting, a first cache) but goes on unslowed is not "warming".
+        return later
     if later.kind != "leak":
         return found
     if found.kind == "warming" and "warm-up" not in later.reason:
         return replace(later, reason=f"{later.reason}, after a warm-up")
     return later
+
+
+def _longest(span: float, th: Thresholds) -> float:
+    """The slowest warm-up (time constant, hours) a leak over ``span`` seconds must rule out."""
+    return max(th.horizon * span, th.warm_up) / HOUR
+
+
+def _tail(bins: Sequence[Bin], half: int, width: float, th: Thresholds) -> float | None:
+    """The slowest warm-up (hours) that began with the series and leaves the recent half's
+    growth: a warm-up slows by e^(T/2τ) from one half of a span T to the other, so growth
+    that slowed by a factor r between the halves bounds τ by T / (2 ln r) (times
+    ``FILLS``), taken at the ends of the slopes' intervals that make it longest. None when
+    the growth sped up for sure: no warm-up that began earlier does that, so the recent
+    half's growth is its own.
+    """
+    x = [(b.index + 0.5) * width / HOUR for b in bins]
+    y = [b.low for b in bins]
+    older, recent = theil_sen(x[:half], y[:half]), theil_sen(x[half:], y[half:])
+    threshold = max(th.min_rate, th.min_relative * median(y))
+    if older is None or recent is None or recent.high <= threshold:
+        return math.inf
+    if recent.low > older.high:
+        return None  # sped up for sure
+    ratio = (older.low - threshold) / (recent.high - threshold)
+    if ratio <= 1:
+        return math.inf  # slowed, but not for sure: any warm-up may be under it
+    return FILLS * (x[-1] - x[0]) / (2 * math.log(ratio))
+
+
+FILLS = 2.0
+"""How much slower than an exponential warm-up a fill may level off. A cache filling as
+t^α (α 0.3 to 0.7) slows between the halves of a span as an exponential with a time
+constant 2.3 to 3 times shorter would, but bends less in its recent half, so the warm-ups
+left in play must reach past that. It trades against a leak left under a warm-up: at 1.5,
+a square-root fill over 9 h is called a leak at 3.4 h; at 2.5, a leak under a 0.6-h
+warm-up waits 5.2 h instead of 3."""
 
 
 def _flat(bins: Sequence[Bin], width: float, th: Thresholds) -> bool:
@@ -73,11 +105,8 @@ def _judge_window(
     origin: float,
     th: Thresholds,
     limits: Sequence[Limit],
-    horizon: float,
-    z: float,
+    longest: float,
 ) -> Verdict:
-    if not bins:
-        return INSUFFICIENT
     _size, _rate = wording.formatters(th.unit)
     span = bins[-1].end - bins[0].start
     if span < th.min_span or len(bins) < 6:
@@ -96,7 +125,7 @@ def _judge_window(
         return INSUFFICIENT
     level = fit.intercept + fit.slope * x[-1]
     threshold = max(th.min_rate, th.min_relative * max(level, 0.0))
-    if fit.slope > threshold and span >= th.leak_span:
+    if fit.slope > threshold:
         smooth = floors.without_period(x, y)
         if smooth is not None and (refit := theil_sen(x, smooth)) is not None:
             y, fit = smooth, refit
@@ -118,12 +147,10 @@ def _judge_window(
         at, jump = step
         return Verdict(
             "stable",
-            f"stepped up {_size(jump)} once at "
-            f"{clock(origin + at * HOUR)} "
+            f"stepped up {_size(jump)} once at {clock(origin + at * HOUR)} "
             "(the allocator's high-water mark), flat since",
             **common,
         )
-
     recent_flat = (
         recent is None
         or recent.high < threshold
@@ -135,76 +162,47 @@ def _judge_window(
             f"levelled off at {_size(level)} after growing {_rate(older.slope)} earlier",
             **common,
         )
-    # Slowing down for sure: the recent slope's interval lies wholly below the older one's.
-    decelerating = (
-        older is not None
-        and recent is not None
-        and older.slope > threshold
-        and recent.high < older.low
-    )
-    grown = fit.slope * span / HOUR
-    if decelerating:
-        found = Verdict(
-            "warming",
-            f"growth slowing: {_rate(recent.slope)} now, {_rate(older.slope)} earlier",
-            **common,
-        )
-    elif (
-        fit.low > threshold
-        and span >= th.leak_span
-        and recent is not None
-        and recent.low > 0
-        and recent.slope > threshold
-        and shapes.bending(x, y, fit, horizon / HOUR, z=z)
-        > max(threshold, th.keep_slope * fit.slope)
-    ):
-        since = bins[0].start
-        eta = evidence.eta(level, level + sawtooth, fit, limits)
-        return Verdict(
-            "leak",
-            f"floor rose {_size(grown)} in {minutes(span)} "
-            f"({_rate(fit.slope)}){cause}, steady since {clock(since)}",
-            since=since,
-            **common,
-            **eta,
-        )
-    elif fit.slope > threshold and fit.low > 0:
-        found = Verdict(
-            "suspect",
-            f"floor rising {_rate(fit.slope)} "
-            f"({_rate(fit.low)} to {_rate(fit.high)}) over "
-            f"{minutes(span)}{cause}; not yet sure",
-            **common,
-            **evidence.eta(level, level + sawtooth, fit, limits),
-        )
-    else:
+    if fit.slope <= threshold or fit.low <= 0:
         return Verdict(
             "stable",
             f"floor flat at {_size(level)} (sawtooth {_size(sawtooth)}) over {minutes(span)}",
             **common,
         )
-    warm = shapes.after_warm_up(x, y, fit) if span >= th.leak_span else None
-    if (
-        warm is None
-        or warm.low <= threshold
-        or shapes.bending(x, y, fit, 2 * horizon / HOUR, warm.tau, z)
-        <= max(threshold, th.keep_slope * warm.rate)
-        or shapes.fills(x, y, fit, warm.tau)
-    ):
-        return found
-    line = Fit(warm.rate, warm.low, warm.high, warm.level - warm.rate * x[-1])
-    if warm.rise >= 0.1 * warm.rate * span / HOUR:  # a warm-up worth naming
-        since = min(bins[0].start + shapes.SETTLED * warm.tau * HOUR, bins[-1].end)
-        what = f"floor rising {_rate(warm.rate)} after a warm-up of {_size(warm.rise)}"
-    else:  # a small start-up bend, which only hid how straight the rest is
+    # Growing. A warm-up that would add more than the process's size is not one to wait
+    # for: growth that big matters whatever its shape.
+    longest = min(longest, level / fit.slope)
+    ramp = span < th.sawtooth and fit.slope * span / HOUR < th.sawtooth_share * level
+    said = shapes.goes_on(x, y, fit, threshold, longest) if fit.low > threshold else shapes.NONE
+    eta = evidence.eta(level, level + sawtooth, fit, limits)
+    # Urgent, leak or not: the limit comes before any warm-up the floors allow levels off.
+    urgent = "eta" in eta and eta["eta"] / HOUR <= said.fastest
+    if said.sure > 1 and not ramp:
         since = bins[0].start
-        what = (
-            f"floor rose {_size(warm.rate * span / HOUR)} in {minutes(span)} ({_rate(warm.rate)})"
+        return Verdict(
+            "leak",
+            f"floor rose {_size(fit.slope * span / HOUR)} in {minutes(span)} "
+            f"({_rate(fit.slope)}){cause}, steady since {clock(since)}",
+            since=since,
+            urgent=urgent,
+            **common,
+            **eta,
+        )
+    # Slowing down for sure: the recent slope's interval lies wholly below the older one's,
+    # each half long enough to be judged on its own (so that a start in steps, threads
+    # starting one by one, is not read as a warm-up before the recent half can say more).
+    if half >= 6 and older is not None and recent is not None and recent.high < older.low:
+        return Verdict(
+            "warming",
+            f"growth slowing: {_rate(recent.slope)} now, {_rate(older.slope)} earlier",
+            urgent=urgent,
+            **common,
+            **eta,
         )
     return Verdict(
-        "leak",
-        f"{what}{cause}, steady since {clock(since)}",
-        since=since,
-        **{**common, "level": warm.level, "rate": warm.rate, "rate_ci": (warm.low, warm.high)},
-        **evidence.eta(warm.level, warm.level + sawtooth, line, limits),
+        "suspect",
+        f"floor rising {_rate(fit.slope)} ({_rate(fit.low)} to {_rate(fit.high)}) over "
+        f"{minutes(span)}{cause}; not yet sure it goes on",
+        urgent=urgent,
+        **common,
+        **eta,
     )

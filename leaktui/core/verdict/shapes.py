@@ -1,4 +1,4 @@
-"""The shapes floors take besides a line: a bend ahead, a warm-up under a leak, one step.
+"""The shapes floors take besides a line: a warm-up that levels off, and one step up.
 
 A leak is growth that goes on. Each test here asks whether the floors could instead be a
 curve that levels off (a warm-up, a cache filling) or a single step up that stays (the
@@ -12,161 +12,92 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
 
-from leaktui.core.verdict.stats import Fit, least_squares, mad, residual_variance, theil_sen
+from leaktui.core.verdict.stats import Fit, least_squares, mad, theil_sen, variance_inflation
 
-BOUND = 1.645
-"""z of the lower bound on a leak's slope ahead (``bending``): one-sided, 95 %. The bound
-only ever stops a call, never makes one, so the side that matters is the low one."""
-TAIL = 1.96
-"""…and for the tail of a longer growth, which looks straighter than the curve it ends: a
-cache that fills as the square root of time, then stops, passed at 1.645 (seed 1 of
-bench_verdicts, its recent quarter after 4.7 h)."""
+Z = 1.645
+"""z of the one-sided 95 % bound the line must clear against every warm-up in play."""
 
 
-def bending(
-    x: Sequence[float],
-    y: Sequence[float],
-    fit: Fit,
-    horizon: float,
-    tau: float | None = None,
-    z: float = BOUND,
-) -> float:
-    """The lowest slope a quadratic through the floors allows ``horizon`` hours after the end.
+def student(dof: int, z: float = Z) -> float:
+    """Student's t quantile for ``dof`` degrees of freedom at the normal quantile ``z``
+    (Cornish-Fisher, within 1 % from 3 dof up): a few floors must clear a higher bar."""
+    n = max(dof, 1)
+    return z + (z**3 + z) / (4 * n) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * n * n)
 
-    A warm-up bends: its slope falls as it goes. A straight line through its first hour
-    cannot see that, so a leak must also keep its slope when the curvature the data still
-    allow is carried forward. Floors far above the line (a spike that filled whole bins) are
-    left out first; the variance is widened for autocorrelated residuals, as in theil_sen.
-    With ``tau`` (hours), a warm-up ``exp(-t/tau)`` is fitted alongside, and the curvature
-    it could hide widens the bound: the slope is the line's left after it.
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the floors say of growth against the warm-ups in play."""
+
+    sure: float
+    """The likelihood ratio of the line against the best warm-up, in units of what chance
+    allows: above 1, growth goes on."""
+    fastest: float
+    """The shortest time constant (hours) of a warm-up the floors do not rule out on its
+    own, or the longest in play when they rule out every one. Growth that reaches a limit
+    sooner reaches it whatever its shape."""
+
+
+NONE = Evidence(0.0, 0.0)
+
+
+def goes_on(
+    x: Sequence[float], y: Sequence[float], fit: Fit, threshold: float, longest: float
+) -> Evidence:
+    """How sure the floors are that growth goes on: a likelihood ratio of a line against
+    every plausible warm-up, in units of what chance allows.
+
+    The two hypotheses, fitted to the floors by least squares:
+
+    - a leak: the line ``c + b·t``, b above ``threshold``;
+    - a warm-up: ``c + threshold·t − A·exp(−t/τ)``, A ≥ 0, for each time constant τ from
+      two floors' widths up to ``longest`` hours. It rises and levels off, to growth at
+      the threshold (the most a non-leak may keep).
+
+    The leak wins when even the best warm-up leaves more residual than the line by more
+    than chance allows: the gap, in units of the line's residual variance widened for
+    autocorrelation, against Student's one-sided 95 % quantile squared. A warm-up with a
+    short τ bends where the line does not, so it is ruled out at once; one with a τ much
+    longer than the span is a line there, and is ruled out only as the span grows.
+
+    A line is straight both ways: floors that curve upwards significantly (the rise of a
+    slow wobble, or a window that holds a leak's onset) are not a line either, and get 0.
+    A leak that began late, or is left under a warm-up once it is over, is a line in the
+    recent half, which is judged on its own. Returns ``NONE`` too when the floors are too
+    few or the line is not above ``threshold``.
     """
     u, v, _ = _inliers(x, y, fit)
     m = len(u)
     if m < 8:
-        return -math.inf
-    columns = [[1.0] * m, u, [ui * ui for ui in u]]
-    if tau is not None:
-        columns.append(_decay(u, tau))
-    solved = least_squares(columns, v)
-    if solved is None:
-        return -math.inf
-    beta, inverse, rss = solved
-    b, q = beta[1], beta[2]
-    sigma2 = residual_variance(columns, v, beta, rss, chosen=tau is not None)
-    at = max(u) + horizon
-    # slope at `at` is b + 2 q at: its variance from the covariance of (b, q)
-    variance = sigma2 * (inverse[1][1] + 4 * at * inverse[1][2] + 4 * at * at * inverse[2][2])
-    return b + 2 * q * at - z * math.sqrt(max(variance, 0.0))
-
-
-SETTLED = 3.0
-"""A warm-up is over after this many time constants (95 % of it is done)."""
-
-
-@dataclass(frozen=True, slots=True)
-class WarmUp:
-    """A line with a warm-up that levels off under it: the line's figures after the warm-up."""
-
-    tau: float
-    """The warm-up's time constant, hours."""
-    rise: float
-    """How much the warm-up added in all."""
-    rate: float
-    low: float
-    high: float
-    level: float
-    """The fitted floor at the last point."""
-
-
-def after_warm_up(
-    x: Sequence[float], y: Sequence[float], fit: Fit, z: float = 1.96, strength: float = 3.0
-) -> WarmUp | None:
-    """The best line plus warm-up ``c + b t - rise·exp(-t/τ)``, τ profiled over a grid.
-
-    τ runs from two floors' widths (one floor alone is an outlier, not a shape) to half
-    the span, so that most of the warm-up is over by the end (14 % of its rise left); a
-    longer one cannot be told from the line and is the bending test's business. Fitted
-    with a shorter τ, a slow warm-up leaves part of its bend in the line: up to a quarter
-    of the span, leaks under warm-ups of 1.5 to 2 h were missed in six-hour series, and up
-    to a third, those of 2 h still were. Returns None unless the warm-up is significant
-    (its rise ``strength`` standard errors above 0): otherwise the plain line already says
-    what there is to say.
-    """
-    u, v, mid = _inliers(x, y, fit)
-    m = len(u)
-    if m < 12:
-        return None
+        return NONE
     ones = [1.0] * m
-    fits: list[tuple[float, list[float], tuple[list[float], list[list[float]], float]]] = []
-    tau, longest = 2 * (u[1] - u[0]), (u[-1] - u[0]) / 2
-    while tau <= longest:
-        decay = _decay(u, tau)
-        solved = least_squares([ones, u, decay], v)
-        if solved is not None:
-            fits.append((tau, decay, solved))
-        tau *= 1.25
-    if not fits:
-        return None
-    tau, decay, (beta, inverse, rss) = min(fits, key=lambda f: f[2][2])
-    b, a = beta[1], beta[2]
-    sigma2 = residual_variance([ones, u, decay], v, beta, rss, chosen=1)
-    if -a < strength * math.sqrt(max(sigma2 * inverse[2][2], 0.0)):
-        return None
-    # The rate's interval over every τ the floors do not rule out (the profile's): the
-    # best τ alone would pass its uncertainty off as certainty.
-    low, high = b, b
-    for _, _, (beta_t, inverse_t, rss_t) in fits:
-        if rss_t - rss <= z * z * sigma2:
-            spread = z * math.sqrt(max(sigma2 * inverse_t[1][1], 0.0))
-            low, high = min(low, beta_t[1] - spread), max(high, beta_t[1] + spread)
-    last = x[-1] - mid
-    level = beta[0] + b * last + a * math.exp(-(last - u[0]) / tau)
-    return WarmUp(tau, -a, b, low, high, level)
-
-
-def fills(x: Sequence[float], y: Sequence[float], fit: Fit, tau: float, z: float = 1.96) -> bool:
-    """Whether a cache filling as the square root of time fits the floors as well as a line
-    on a warm-up with time constant ``tau`` (hours) does.
-
-    A cache that fills as sqrt(t) looks like such a line for hours: the warm-up takes the
-    steep start, the line the gentle rest, and with the warm-up taken out the bending test
-    sees too little curvature left (seed 7 of bench_verdicts: a cache of 42 % of 1 GiB,
-    full after 9 h, was called a leak at 86 minutes). The fill ``c + a·sqrt(t + s)`` may
-    have begun up to ``FILL_BEFORE`` spans before the first floor (s is profiled over a
-    grid); it has one parameter fewer than the line on a warm-up, which must fit better by
-    more than chance allows (``z``, a likelihood-ratio test of one degree of freedom) for
-    the floors to show a leak rather than a fill.
-    """
-    u, v, _ = _inliers(x, y, fit)
-    m = len(u)
-    if m < 12:
-        return False
-    columns = [[1.0] * m, u, _decay(u, tau)]
-    solved = least_squares(columns, v)
-    if solved is None:
-        return False
-    beta, _, rss = solved
-    sigma2 = residual_variance(columns, v, beta, rss, chosen=1)
-    mean = sum(v) / m
-    dv = [vi - mean for vi in v]
-    total = sum(d * d for d in dv)
-    first, span = u[0], u[-1] - u[0]
-    s = (u[1] - u[0]) / 2
-    while s <= FILL_BEFORE * span:
-        root = [math.sqrt(ui - first + s) for ui in u]
-        centre = sum(root) / m
-        srr = sum((r - centre) ** 2 for r in root)
-        srv = sum((r - centre) * d for r, d in zip(root, dv, strict=True))
-        if srv > 0 and total - srv * srv / srr - rss <= z * z * sigma2:
-            return True  # a growing fill: as good a fit
-        s *= 1.3
-    return False
-
-
-FILL_BEFORE = 1.0
-"""How long before the first floor a cache fill may have begun, in spans of the floors.
-A fill that began long before looks like a line (its slope changes by sqrt(1 + 1/s)
-over the span) and the bending test judges that tail."""
+    line = least_squares([ones, u], v)
+    if line is None or line[0][1] <= threshold:
+        return NONE
+    (c, b), _, rss = line
+    inflation = variance_inflation([vi - c - b * ui for ui, vi in zip(u, v, strict=True)])
+    sigma2 = rss / (m - 2) * inflation
+    bent = least_squares([ones, u, [ui * ui for ui in u]], v)
+    if bent is not None:  # growth that speeds up is no line either
+        q, var_q, rss_q = bent[0][2], bent[1][2][2], bent[2]
+        if q > 0 and q * q > student(m - 3) ** 2 * rss_q / (m - 3) * inflation * var_q:
+            return NONE
+    rest = [vi - threshold * ui for ui, vi in zip(u, v, strict=True)]
+    mean = sum(rest) / m
+    warm_up = sum((r - mean) ** 2 for r in rest)  # A = 0: growth at the threshold alone
+    allowed = (student(m - 2) ** 2) * sigma2  # what chance allows, in residual
+    fastest = longest
+    tau, shortest = longest, 2 * (u[1] - u[0])
+    while tau >= shortest:  # from the slowest warm-up in play down
+        held = least_squares([ones, _decay(u, tau)], rest)
+        if held is not None and held[0][1] < 0:  # with a > 0 it falls: no warm-up
+            warm_up = min(warm_up, held[2])
+            if held[2] - rss <= allowed:
+                fastest = tau
+        tau /= 1.25
+    if sigma2 <= 0:
+        return Evidence(math.inf, fastest)
+    return Evidence(math.sqrt(max(warm_up - rss, 0.0) / sigma2) / student(m - 2), fastest)
 
 
 def _inliers(

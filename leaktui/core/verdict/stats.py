@@ -33,7 +33,7 @@ def theil_sen(x: Sequence[float], y: Sequence[float], z: float = 1.96) -> Fit | 
     slope = median(slopes)
     intercept = median(yi - slope * xi for xi, yi in zip(x, y, strict=True))
     residuals = [yi - intercept - slope * xi for xi, yi in zip(x, y, strict=True)]
-    inflation = math.sqrt(_variance_inflation(residuals))
+    inflation = math.sqrt(variance_inflation(residuals))
     count = len(slopes)
     c = z * math.sqrt(n * (n - 1) * (2 * n + 5) / 18) * inflation
     lo = max(0, min(count - 1, math.floor((count - c) / 2)))
@@ -41,7 +41,7 @@ def theil_sen(x: Sequence[float], y: Sequence[float], z: float = 1.96) -> Fit | 
     return Fit(slope, slopes[lo], slopes[hi], intercept)
 
 
-def _variance_inflation(residuals: Sequence[float]) -> float:
+def variance_inflation(residuals: Sequence[float]) -> float:
     """(1 + r1) / (1 - r1) for positive lag-1 autocorrelation r1, capped: fewer effective points."""
     n = len(residuals)
     if n < 4:
@@ -101,7 +101,7 @@ def residual_variance(
         for i, yi in enumerate(y)
     ]
     spent = len(columns) + chosen
-    return rss / max(len(y) - spent, 1) * _variance_inflation(residuals)
+    return rss / max(len(y) - spent, 1) * variance_inflation(residuals)
 
 
 def _inverse(a: Sequence[Sequence[float]]) -> list[list[float]] | None:

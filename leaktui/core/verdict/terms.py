@@ -20,27 +20,33 @@ class Thresholds:
 
     min_rate: float = 1 * MIB
     """Growth below this many bytes per hour is never a leak (``--min-rate``)."""
-    min_relative: float = 0.0
-    """…nor growth below this share of the level per hour. Off by default: a floor that keeps
-    rising is a leak whatever the size of the process (the time to its limit says how
-    urgent), and the verdict then does not depend on the level."""
-    min_span: float = 10 * 60
-    """Seconds of samples before any verdict but ``insufficient``."""
-    leak_span: float = 45 * 60
-    """Seconds over which growth must be seen before it is called ``leak``."""
-    bin_seconds: float = 60.0
+    min_relative: float = 0.001
+    """…nor growth below this share of the level per hour (0.1 %/h: 1 MiB/h on 1 GiB).
+    A floor that creeps up by a few parts in a thousand an hour is a warm-up's tail or a
+    slow wobble more often than a leak, and at that pace it takes months to matter."""
+    min_span: float = 3 * 60
+    """Seconds of samples before any verdict but ``insufficient``: a worker's first
+    minutes (imports, connections, first caches) are a warm-up of their own."""
+    horizon: float = 3.0
+    """How far ahead a leak must look straight, in times the span watched: a warm-up that
+    would level off sooner (its time constant up to ``horizon`` spans) must be ruled out by
+    the floors before growth is called ``leak``. A fast warm-up is ruled out at once, a slow
+    one only with time: the wait depends on how clear the growth is, not on the clock."""
+    warm_up: float = 3600.0
+    """…and so must any warm-up with a time constant up to this many seconds, however short
+    the span: a worker's caches and pools often take tens of minutes to fill. A warm-up
+    that would add more than the process's size, or run past a limit, is not ruled out:
+    growth that big matters whatever its shape."""
+    sawtooth: float = 12 * 60
+    """Growth watched for less than this many seconds may be the ramp of a slow GC or
+    allocator sawtooth that has yet to fall back: it is called ``leak`` that soon only when
+    it has grown the process by more than ``sawtooth_share`` of its level."""
+    sawtooth_share: float = 0.25
+    bin_seconds: float = 30.0
     """Initial width of a floor bin; it doubles as the series grows."""
     max_bins: int = 64
-    """Bins kept; the fit costs O(max_bins²) each time a bin closes."""
-    straight_for: float = 1.0
-    """A leak's slope must survive the curvature the floors still allow, carried forward
-    this many times the time since the growth began. A warm-up looks straight at first; one
-    that bends within that horizon stays ``suspect`` or ``warming``, never ``leak``."""
-    keep_slope: float = 0.6
-    """…and at that horizon keep at least this share of its slope now: a curve that would
-    have lost more than 40 % of its growth by then is levelling off, however fast it still
-    grows. (At 0.5, a warm-up with a time constant of 2.5 h passes at 48 minutes old.)"""
-    confirm: int = 3
+    """Bins kept; the fits cost O(max_bins²) each time a bin closes."""
+    confirm: int = 2
     """Refits a new verdict must hold before it replaces the current one."""
     unit: str = "bytes"
     """What the series counts, for the reasons: ``bytes``, or a count such as ``fds``."""
@@ -79,6 +85,9 @@ class Verdict:
     eta_ci: tuple[float, float] | None = None
     since: float | None = None
     """When the growth measured began (seconds since the epoch)."""
+    urgent: bool = False
+    """Growing into its limit: at this rate the limit comes before any warm-up the floors
+    still allow could level off, so it is reached whatever the growth turns out to be."""
 
 
 INSUFFICIENT = Verdict("insufficient", "no samples yet")

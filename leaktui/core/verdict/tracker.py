@@ -84,6 +84,10 @@ class LeakTracker:
         found = judging.judge(
             self._bins, self._width, self._origin or 0.0, self.thresholds, self.limits
         )
+        if self._verdict.urgent and not found.urgent and found.eta is not None:
+            # Growing into a limit stays flagged until the growth stops or the limit goes:
+            # the shortest warm-up the floors allow wavers from one refit to the next.
+            found = replace(found, urgent=found.kind != "stable")
         if self._verdict.kind == "insufficient" or found.kind == self._verdict.kind:
             self._verdict, self._candidate, self._streak = found, None, 0
             return

@@ -12,11 +12,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 VERDICTS = (
-    ("LEAK", "the post-GC floor keeps rising and has stayed straight long enough to be sure"),
+    ("LEAK", "the post-GC floor keeps rising, too straight for any warm-up that levels off"),
+    ("GROWING", "not yet sure it is a leak, but it reaches its limit before it could level off"),
     ("suspect", "the floor is rising; not yet sure it will not level off"),
     ("warming", "growth that is slowing down, like a cache filling"),
     ("stable", "flat, or levelled off, or stepped up once and flat since"),
-    ("measuring…", "less than 10 minutes of samples"),
+    ("measuring…", "less than 3 minutes of samples"),
 )
 
 

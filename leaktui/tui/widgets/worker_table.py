@@ -22,6 +22,7 @@ SPARK_WIDTH = 16
 #: How each verdict looks in a cell. Words carry the meaning; colour only helps.
 VERDICT_STYLE = {
     "leak": "bold white on dark_red",
+    "growing": "bold black on dark_orange",
     "suspect": "bold yellow",
     "warming": "cyan",
     "stable": "green",
@@ -59,10 +60,9 @@ def verdict_cell(verdict: Verdict | None, fd_leak: bool = False) -> Text:
     """The coloured badge: ``LEAK +38 MiB/h · limit in ~5h 00m``, ``warming``, ``stable``."""
     if verdict is None:
         return Text("measuring…", style=VERDICT_STYLE["insufficient"])
-    text = Text(
-        f" {fmt.verdict_badge(verdict.kind, verdict.rate, verdict.eta)} ",
-        style=VERDICT_STYLE.get(verdict.kind, ""),
-    )
+    badge = fmt.verdict_badge(verdict.kind, verdict.rate, verdict.eta, verdict.urgent)
+    style = "growing" if badge.startswith("GROWING") else verdict.kind
+    text = Text(f" {badge} ", style=VERDICT_STYLE.get(style, ""))
     if fd_leak:
         text.append(" FD LEAK ", style="bold white on dark_magenta")
     return text
