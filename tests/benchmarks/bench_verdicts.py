@@ -43,6 +43,7 @@ from pathlib import Path
 import heldout
 
 from leaktui.core import csvfile
+from leaktui.core.assessment import Assessment
 from leaktui.core.verdict import LeakTracker, Thresholds
 
 MIB = 1 << 20
@@ -564,10 +565,17 @@ def recorded(folder: Path) -> None:
         "| target | baseline |\n|---|---|---|---|---|---|---|"
     )
     for label, scenario in manifest.items():
-        for series, points in _series(folder / "real" / f"{label}.csv", scenario["subject"]):
+        path = folder / "real" / f"{label}.csv"
+        for series, points in _series(path, scenario["subject"]):
             onset = scenario["onset"]
-            growth = _relative_growth(points, onset)
-            first_ours = leaktui_first_leak(points)
+            if series == "worker sum":  # the children's own growth, which recycling hides
+                growth = statistics.median(
+                    _relative_growth(child, onset) for _, child in _series(path, "child")
+                )
+                first_ours = _worker_first_leak(path)
+            else:
+                growth = _relative_growth(points, onset)
+                first_ours = leaktui_first_leak(points)
             ours = delay(first_ours, _onset_trace(onset))
             theirs = baseline_first_leak(points)
             if not scenario["leak"]:
@@ -583,6 +591,17 @@ def recorded(folder: Path) -> None:
             )
 
 
+def _worker_first_leak(path: Path) -> float | None:
+    """Seconds to the first 'leak' of the worker's own verdict, as the monitor makes it:
+    its sum, or its recycled children laid end to end."""
+    rows = list(csvfile.read_csv(path))
+    start = rows[0].sample.time
+    for change in Assessment().feed(rows):
+        if change.pid is None and change.memory.kind == "leak":
+            return change.time - start
+    return None
+
+
 def _onset_trace(onset: float) -> Trace:
     return Trace("", True, onset, 0.0, False, [])
 
@@ -595,7 +614,7 @@ def _series(path: Path, subject: str) -> list[tuple[str, list[tuple[float, float
         sums: dict[float, float] = {}
         for row in rows:
             sums[row.sample.time] = sums.get(row.sample.time, 0.0) + row.sample.rss
-        return [("worker sum", sorted(sums.items()))]
+        return [("worker sum", sorted(sums.items()))]  # growth: the sum's; verdict: the worker's
     by_pid: dict[int, list[tuple[float, float]]] = {}
     for row in rows:
         if row.role == subject:

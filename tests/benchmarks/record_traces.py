@@ -146,7 +146,7 @@ SCENARIOS = [
         lambda rng, t0: (24,),
         True,
         "worker",
-        "24 KiB per task, children recycled after 400 tasks (every 3 to 7 min)",
+        "24 KiB per task, children recycled after 400 tasks (every 3.3 min: one child takes them all)",
     ),
     Scenario(
         "lru-cache",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import replace
@@ -21,6 +22,7 @@ def judge(
     th: Thresholds,
     limits: Sequence[Limit] = (),
     longest: float | None = None,
+    falls: float | None = None,
 ) -> Verdict:
     """The verdict the bins support on their own (the tracker adds the hysteresis).
 
@@ -36,7 +38,9 @@ def judge(
         return INSUFFICIENT
     if longest is None:
         longest = _longest(bins[-1].end - bins[0].start, th)
-    found = _judge_window(bins, width, origin, th, limits, longest)
+    if falls is None:
+        falls = _falls(bins, th)
+    found = _judge_window(bins, width, origin, th, limits, longest, falls)
     half = len(bins) // 2
     if found.kind == "leak" or half < 6 or bins[-1].end - bins[half].start < th.min_span:
         return found
@@ -44,7 +48,7 @@ def judge(
     tail = None if _flat(bins[:half], width, th) else _tail(bins, half, width, th)
     # None: the growth began in the recent half, or sped up there.
     longest = _longest(recent[-1].end - recent[0].start, th) if tail is None else min(longest, tail)
-    later = judge(recent, width, origin, th, limits, longest)
+    later = judge(recent, width, origin, th, limits, longest, falls)
     if later.kind == "suspect" and found.kind in ("stable", "warming"):
         # Recent growth that the whole series dilutes is not "flat"; growth that slowed
         # once (threads starting, a first cache) but goes on unslowed is not "warming".
@@ -54,6 +58,14 @@ def judge(
     if found.kind == "warming" and "warm-up" not in later.reason:
         return replace(later, reason=f"{later.reason}, after a warm-up")
     return later
+
+
+def _falls(bins: Sequence[Bin], th: Thresholds) -> float:
+    """The largest fall between neighbouring floors, or infinite while the series is too
+    short to have shown a slow sawtooth's fall."""
+    if bins[-1].end - bins[0].start < th.sawtooth:
+        return math.inf
+    return max((a.low - b.low for a, b in itertools.pairwise(bins)), default=0.0)
 
 
 def _longest(span: float, th: Thresholds) -> float:
@@ -106,6 +118,7 @@ def _judge_window(
     th: Thresholds,
     limits: Sequence[Limit],
     longest: float,
+    falls: float,
 ) -> Verdict:
     _size, _rate = wording.formatters(th.unit)
     span = bins[-1].end - bins[0].start
@@ -162,7 +175,9 @@ def _judge_window(
             f"levelled off at {_size(level)} after growing {_rate(older.slope)} earlier",
             **common,
         )
-    if fit.slope <= threshold or fit.low <= 0:
+    # Growth too small to matter yet: less than an hour at the threshold has added (a new
+    # worker's first minutes settle by a few hundred KiB).
+    if fit.slope <= threshold or fit.low <= 0 or fit.slope * span / HOUR < th.min_rate:
         return Verdict(
             "stable",
             f"floor flat at {_size(level)} (sawtooth {_size(sawtooth)}) over {minutes(span)}",
@@ -171,7 +186,8 @@ def _judge_window(
     # Growing. A warm-up that would add more than the process's size is not one to wait
     # for: growth that big matters whatever its shape.
     longest = min(longest, level / fit.slope)
-    ramp = span < th.sawtooth and fit.slope * span / HOUR < th.sawtooth_share * level
+    rise = fit.slope * span / HOUR
+    ramp = span < th.sawtooth and rise < th.sawtooth_share * level and falls >= rise / 2
     said = shapes.goes_on(x, y, fit, threshold, longest) if fit.low > threshold else shapes.NONE
     eta = evidence.eta(level, level + sawtooth, fit, limits)
     # Urgent, leak or not: the limit comes before any warm-up the floors allow levels off.

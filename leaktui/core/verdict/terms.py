@@ -40,7 +40,8 @@ class Thresholds:
     sawtooth: float = 12 * 60
     """Growth watched for less than this many seconds may be the ramp of a slow GC or
     allocator sawtooth that has yet to fall back: it is called ``leak`` that soon only when
-    it has grown the process by more than ``sawtooth_share`` of its level."""
+    it has grown the process by more than ``sawtooth_share`` of its level, or, in a series
+    watched for longer, when the series has never fallen back by half as much."""
     sawtooth_share: float = 0.25
     bin_seconds: float = 30.0
     """Initial width of a floor bin; it doubles as the series grows."""
