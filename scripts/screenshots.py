@@ -1,7 +1,7 @@
 """Regenerate screenshots/: the monitor's screens as SVG, from synthetic Snapshots.
 
     python scripts/screenshots.py           # the synthetic showcase (seconds)
-    python scripts/screenshots.py --demo    # the real demo, once it has found its leak (~3 min)
+    python scripts/screenshots.py --demo    # the real demo, once it has found its leak (~4 min)
 
 Synthetic (tests/tui/tui_fakes.showcase), so the pictures are the same on every run and
 show every verdict at once: a prefork worker leaking towards its --max-memory-per-child,
@@ -33,11 +33,11 @@ async def shoot(size: tuple[int, int], name: str, keys: tuple[str, ...] = ()) ->
 
 async def demo_shots() -> list[Path]:
     """The real demo, once its leak is found: the main screen, and the leaking child with
-    its objgraph growth and what holds the growing type. Takes about three minutes."""
+    its objgraph growth and what holds the growing type. Takes about four minutes."""
     from textual.widgets import DataTable
 
     from leaktui.core.monitor import Monitor
-    from leaktui.demo.launcher import DEMO_THRESHOLDS, MATCH, Demo, task_counts
+    from leaktui.demo.launcher import MATCH, Demo, task_counts
     from leaktui.tui.source import LiveSource
     from leaktui.tui.widgets.objgraph_pane import ObjgraphPane
     from leaktui.tui.widgets.process_table import ProcessTable
@@ -56,9 +56,7 @@ async def demo_shots() -> list[Path]:
 
     out = []
     with Demo(), task_counts() as counts:
-        monitor = Monitor(
-            hostname="linode-1", match=MATCH, thresholds=DEMO_THRESHOLDS, task_counts=counts
-        )
+        monitor = Monitor(hostname="linode-1", match=MATCH, task_counts=counts)
         app = LeakTuiApp(LiveSource(monitor, 1.0), match=MATCH)
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: leaking(app), 300)

@@ -146,7 +146,8 @@ SCENARIOS = [
         lambda rng, t0: (24,),
         True,
         "worker",
-        "24 KiB per task, children recycled after 400 tasks (every 3.3 min: one child takes them all)",
+        "24 KiB per task, children recycled after 400 tasks (every 3.3 min: one child "
+        "takes them all)",
     ),
     Scenario(
         "lru-cache",
