@@ -147,7 +147,7 @@ def no_workers_help(host: str, unreadable: int, match: str | None) -> str:
 
 
 def verdict_json(a: Assessed) -> dict:
-    """One verdict object of DESIGN.md's ``leaktui verdict --json``."""
+    """One verdict object of ``leaktui verdict --json`` (docs/verdicts.md)."""
     v = a.memory
     return {
         "worker": a.worker,

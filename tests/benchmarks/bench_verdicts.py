@@ -556,9 +556,9 @@ def recorded(folder: Path) -> None:
     if not manifest_path.exists():
         return
     manifest = json.loads(manifest_path.read_text())
+    where = os.path.relpath(folder / "real")
     print(
-        f"\nReal traces ({folder / 'real'}), sampled every second; the verdict is read on "
-        "the series named:\n"
+        f"\nReal traces ({where}), sampled every second; the verdict is read on the series named:\n"
     )
     print(
         "| scenario | series | leak? | growth after onset | leaktui: first leak after onset "
@@ -683,7 +683,8 @@ def main() -> None:
         recorded(args.traces)
         first = real(args.traces)
         if first:
-            print(f"\nThe first recording ({len(first)} traces in {args.traces}, every 5 s):\n")
+            where = os.path.relpath(args.traces)
+            print(f"\nThe first recording ({len(first)} traces in {where}, every 5 s):\n")
             print("| trace | leak? | leaktui calls it a leak after | baseline after |")
             print("|---|---|---|---|")
             for trace in first:

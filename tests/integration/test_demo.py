@@ -40,6 +40,7 @@ def private_tmp(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(400)
 def test_the_demo_on_the_production_thresholds_calls_its_leak_within_four_minutes(
     private_tmp: Path, monkeypatch: pytest.MonkeyPatch
