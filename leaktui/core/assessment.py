@@ -102,6 +102,7 @@ class _Chain:
             return whole
         return replace(
             together,
+            level=whole.level,  # the chain's own level is a sum of growths, not a size
             reason=f"children recycled after about {self.life()}, laid end to end: "
             f"{together.reason}",
         )

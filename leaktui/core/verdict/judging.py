@@ -100,8 +100,9 @@ FILLS = 2.0
 t^α (α 0.3 to 0.7) slows between the halves of a span as an exponential with a time
 constant 2.3 to 3 times shorter would, but bends less in its recent half, so the warm-ups
 left in play must reach past that. It trades against a leak left under a warm-up: at 1.5,
-a square-root fill over 9 h is called a leak at 3.4 h; at 2.5, a leak under a 0.6-h
-warm-up waits 5.2 h instead of 3."""
+the real lru-cache trace (a cache filling slower and slower for 33 minutes) is called a
+leak at 24 minutes, and a leak of 20 MiB/h under a warm-up of 0.6 h is called at 2.9 h; at
+2, that leak is not called within 6 hours."""
 
 
 def _flat(bins: Sequence[Bin], width: float, th: Thresholds) -> bool:
@@ -175,9 +176,10 @@ def _judge_window(
             f"levelled off at {_size(level)} after growing {_rate(older.slope)} earlier",
             **common,
         )
+    rise = fit.slope * span / HOUR
     # Growth too small to matter yet: less than an hour at the threshold has added (a new
     # worker's first minutes settle by a few hundred KiB).
-    if fit.slope <= threshold or fit.low <= 0 or fit.slope * span / HOUR < th.min_rate:
+    if fit.slope <= threshold or fit.low <= 0 or rise < threshold * 1.0:  # an hour's worth
         return Verdict(
             "stable",
             f"floor flat at {_size(level)} (sawtooth {_size(sawtooth)}) over {minutes(span)}",
@@ -186,7 +188,6 @@ def _judge_window(
     # Growing. A warm-up that would add more than the process's size is not one to wait
     # for: growth that big matters whatever its shape.
     longest = min(longest, level / fit.slope)
-    rise = fit.slope * span / HOUR
     ramp = span < th.sawtooth and rise < th.sawtooth_share * level and falls >= rise / 2
     said = shapes.goes_on(x, y, fit, threshold, longest) if fit.low > threshold else shapes.NONE
     eta = evidence.eta(level, level + sawtooth, fit, limits)
@@ -196,7 +197,7 @@ def _judge_window(
         since = bins[0].start
         return Verdict(
             "leak",
-            f"floor rose {_size(fit.slope * span / HOUR)} in {minutes(span)} "
+            f"floor rose {_size(rise)} in {minutes(span)} "
             f"({_rate(fit.slope)}){cause}, steady since {clock(since)}",
             since=since,
             urgent=urgent,

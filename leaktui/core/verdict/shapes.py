@@ -59,7 +59,7 @@ def goes_on(
 
     The leak wins when even the best warm-up leaves more residual than the line by more
     than chance allows: the gap, in units of the line's residual variance widened for
-    autocorrelation, against Student's one-sided 95 % quantile squared. A warm-up with a
+    autocorrelation, against the square of Student's quantile at ``Z``. A warm-up with a
     short τ bends where the line does not, so it is ruled out at once; one with a τ much
     longer than the span is a line there, and is ruled out only as the span grows.
 

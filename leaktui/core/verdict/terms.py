@@ -23,7 +23,7 @@ class Thresholds:
     min_relative: float = 0.001
     """…nor growth below this share of the level per hour (0.1 %/h: 1 MiB/h on 1 GiB).
     A floor that creeps up by a few parts in a thousand an hour is a warm-up's tail or a
-    slow wobble more often than a leak, and at that pace it takes months to matter."""
+    slow wobble more often than a leak, and at that pace it takes weeks to matter."""
     min_span: float = 3 * 60
     """Seconds of samples before any verdict but ``insufficient``: a worker's first
     minutes (imports, connections, first caches) are a warm-up of their own."""
@@ -35,8 +35,9 @@ class Thresholds:
     warm_up: float = 3600.0
     """…and so must any warm-up with a time constant up to this many seconds, however short
     the span: a worker's caches and pools often take tens of minutes to fill. A warm-up
-    that would add more than the process's size, or run past a limit, is not ruled out:
-    growth that big matters whatever its shape."""
+    that would add more than the process's size is not one to rule out: growth that big
+    matters whatever its shape. (One that would run past a limit makes the growth
+    ``urgent``.)"""
     sawtooth: float = 12 * 60
     """Growth watched for less than this many seconds may be the ramp of a slow GC or
     allocator sawtooth that has yet to fall back: it is called ``leak`` that soon only when
