@@ -1,6 +1,6 @@
 """Celery tasks that keep memory the ways real workers do, for recording labelled traces.
 
-Each task is one scenario of ``tests/benchmarks/record_real.py``: what it keeps, and why
+Each task is one scenario of ``tests/benchmarks/record_traces.py``: what it keeps, and why
 that is (or is not) a leak, is in its docstring. The third-party libraries (Django,
 SQLAlchemy, requests) are imported inside the task that needs them, so a worker pays only
 for its own scenario. Configured from the environment like ``leakapp``: LEAKAPP_BROKER

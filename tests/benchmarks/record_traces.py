@@ -278,7 +278,9 @@ def main() -> None:
             stop.set()
             producer.join(timeout=10)
             rows = list(journal.read_journal(session))
-            manifest = {}
+            labels = args.out / "scenarios.json"
+            # With --only, the other scenarios' labels stay as they were.
+            manifest = json.loads(labels.read_text()) if labels.exists() else {}
             for s in chosen:
                 mine = [r for r in rows if r.worker and r.worker.startswith(f"{s.label}@")]
                 csvfile.write_csv(mine, args.out / f"{s.label}.csv")
@@ -289,7 +291,7 @@ def main() -> None:
                 entry["onset"] = round(max(0.0, start + s.onset - first), 1)
                 manifest[s.label] = entry
                 print(f"{s.label}: {len(mine)} rows", flush=True)
-            with atomic_write(args.out / "scenarios.json") as handle:
+            with atomic_write(labels) as handle:
                 json.dump(manifest, handle, indent=1)
             print(f"{ticks} ticks over {args.minutes:g} min", flush=True)
         finally:
