@@ -129,6 +129,7 @@ def _judge_window(
             f"{minutes(span)} of samples; a verdict needs {minutes(th.min_span)}",
         )
     sawtooth = median(b.high - b.low for b in bins)
+    end = bins[-1].end
     bins, width, shift = floors.estimate(bins, width)
     origin += shift
     # Hours since the series began: the verdict must not depend on the clock's origin.
@@ -137,13 +138,14 @@ def _judge_window(
     fit = theil_sen(x, y)
     if fit is None:
         return INSUFFICIENT
-    level = fit.intercept + fit.slope * x[-1]
+    now = (end - origin) / HOUR  # the level at the last sample, not mid-way through a floor
+    level = fit.intercept + fit.slope * now
     threshold = max(th.min_rate, th.min_relative * max(level, 0.0))
     if fit.slope > threshold:
         smooth = floors.without_period(x, y)
         if smooth is not None and (refit := theil_sen(x, smooth)) is not None:
             y, fit = smooth, refit
-            level = fit.intercept + fit.slope * x[-1]
+            level = fit.intercept + fit.slope * now
     half = len(bins) // 2
     older, recent = theil_sen(x[:half], y[:half]), theil_sen(x[half:], y[half:])
     per_task, follows = evidence.per_task(bins), evidence.follows(bins, width, threshold)
