@@ -432,7 +432,7 @@ def test_the_clearer_the_leak_the_sooner_it_is_called() -> None:
 @settings(max_examples=6, deadline=None)
 @given(level=st.sampled_from([85, 300, 1024]), phase=st.floats(0, 1), seed=st.integers(0, 99))
 def test_a_daily_wobble_is_never_a_leak(level: int, phase: float, seed: int) -> None:
-    """Load that comes and goes over the day: a floor that rises and falls by 4 MiB, so it
+    """Load that comes and goes over the day: a floor that rises and falls by 3.8 MiB, so it
     climbs for hours at up to 1 MiB/h (the threshold) and falls back."""
     rng = random.Random(seed)
     tracker = LeakTracker()
@@ -461,7 +461,7 @@ def test_a_gc_sawtooth_is_never_a_leak(period: float) -> None:
 
 
 def test_a_threads_pool_leak_is_never_warming() -> None:
-    """A threads pool starts its threads as work arrives (FACTS: lazily), each adding its
+    """A threads pool starts its threads lazily, as work arrives, each adding its
     stack and an arena at once, and then leaks steadily: the steps are a start, not a
     slowing, and the verdict never reads ``warming``."""
     threads = (10, 20, 40, 80)  # seconds at which the four threads start
