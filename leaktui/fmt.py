@@ -78,13 +78,18 @@ def spark(values: list[float], width: int) -> str:
     return line.rjust(width)
 
 
+def shown_kind(kind: str, urgent: bool) -> str:
+    """The verdict as shown: growth that reaches its limit before it could level off reads
+    ``growing``, whatever its verdict short of a leak."""
+    return "growing" if urgent and kind in ("suspect", "warming") else kind
+
+
 def verdict_badge(kind: str, rate: float | None, eta: float | None, urgent: bool = False) -> str:
     """``LEAK +38.0 MiB/h · limit in ~5h``, ``GROWING +40 MiB/h · limit in ~40m``,
-    ``warming``, ``stable``: what a cell shows. Growth that reaches its limit before it
-    could level off reads GROWING, whatever its verdict."""
-    if kind == "leak" or (urgent and kind in ("suspect", "warming")):
-        word = "LEAK" if kind == "leak" else "GROWING"
-        text = word if rate is None else f"{word} {rate_text(rate)}"
+    ``warming``, ``stable``: what a cell shows."""
+    shown = shown_kind(kind, urgent)
+    if shown in ("leak", "growing"):
+        text = shown.upper() if rate is None else f"{shown.upper()} {rate_text(rate)}"
         return text if eta is None else f"{text} · limit in ~{eta_short(eta)}"
     if kind == "suspect" and rate is not None:
         return f"suspect {rate_text(rate)}"

@@ -168,6 +168,12 @@ def verdict_json(a: Assessed) -> dict:
     }
 
 
+def _shown(kind: str, urgent: bool) -> str:
+    """The table's VERDICT cell: LEAK and GROWING in capitals, as the monitor's badge."""
+    shown = fmt.shown_kind(kind, urgent)
+    return shown.upper() if shown in ("leak", "growing") else shown
+
+
 def _round(x: float | None) -> int | None:
     return None if x is None else round(x)
 
@@ -187,7 +193,7 @@ def verdict_text(assessed: list[Assessed]) -> str:
             [
                 a.worker or "-",
                 "sum" if a.pid is None else str(a.pid),
-                "LEAK" if v.kind == "leak" else "GROWING" if v.urgent else v.kind,
+                _shown(v.kind, v.urgent),
                 rate,
                 fmt.size(v.level),
                 limit,

@@ -32,7 +32,7 @@ def judge(
     hours) a leak must rule out: ``horizon`` times the span. When the older half was flat,
     the growth began in the recent half and its own span sets it; otherwise the recent
     half is the tail of a longer growth, and a warm-up that began with the series is still
-    in play, as slow as the two halves allow (``_tail``).
+    in play, as slow as the two halves allow (``_recent_longest``).
     """
     if not bins:
         return INSUFFICIENT
@@ -45,9 +45,7 @@ def judge(
     if found.kind == "leak" or half < 6 or bins[-1].end - bins[half].start < th.min_span:
         return found
     recent = bins[half:]
-    tail = None if _flat(bins[:half], width, th) else _tail(bins, half, width, th)
-    # None: the growth began in the recent half, or sped up there.
-    longest = _longest(recent[-1].end - recent[0].start, th) if tail is None else min(longest, tail)
+    longest = _recent_longest(bins, half, width, th, longest)
     later = judge(recent, width, origin, th, limits, longest, falls)
     if later.kind == "suspect" and found.kind in ("stable", "warming"):
         # Recent growth that the whole series dilutes is not "flat"; growth that slowed
@@ -73,26 +71,35 @@ def _longest(span: float, th: Thresholds) -> float:
     return max(th.horizon * span, th.warm_up) / HOUR
 
 
-def _tail(bins: Sequence[Bin], half: int, width: float, th: Thresholds) -> float | None:
-    """The slowest warm-up (hours) that began with the series and leaves the recent half's
-    growth: a warm-up slows by e^(T/2τ) from one half of a span T to the other, so growth
-    that slowed by a factor r between the halves bounds τ by T / (2 ln r) (times
-    ``FILLS``), taken at the ends of the slopes' intervals that make it longest. None when
-    the growth sped up for sure: no warm-up that began earlier does that, so the recent
-    half's growth is its own.
+def _recent_longest(
+    bins: Sequence[Bin], half: int, width: float, th: Thresholds, longest: float
+) -> float:
+    """The slowest warm-up (hours) a leak in the recent half must rule out.
+
+    When the older half did not grow (a robust slope below the threshold), or the growth
+    sped up for sure, the recent half's growth is its own (no warm-up that began earlier
+    makes growth speed up), and its own span sets it. Otherwise a warm-up that began with
+    the series may still be under it: a warm-up slows by e^(T/2τ) from one half of a span T
+    to the other, so growth that slowed by a factor r between the halves bounds τ by
+    T / (2 ln r) (times ``FILLS``), taken at the ends of the slopes' intervals that make it
+    longest, and never beyond the whole series' ``longest``.
     """
     x = [(b.index + 0.5) * width / HOUR for b in bins]
     y = [b.low for b in bins]
-    older, recent = theil_sen(x[:half], y[:half]), theil_sen(x[half:], y[half:])
+    own = _longest(bins[-1].end - bins[half].start, th)
+    older = theil_sen(x[:half], y[:half])
+    if older is not None and older.slope < max(th.min_rate, th.min_relative * median(y[:half])):
+        return own  # the older half was flat
+    recent = theil_sen(x[half:], y[half:])
     threshold = max(th.min_rate, th.min_relative * median(y))
     if older is None or recent is None or recent.high <= threshold:
-        return math.inf
+        return longest
     if recent.low > older.high:
-        return None  # sped up for sure
+        return own  # sped up for sure
     ratio = (older.low - threshold) / (recent.high - threshold)
     if ratio <= 1:
-        return math.inf  # slowed, but not for sure: any warm-up may be under it
-    return FILLS * (x[-1] - x[0]) / (2 * math.log(ratio))
+        return longest  # slowed, but not for sure: any warm-up may be under it
+    return min(longest, FILLS * (x[-1] - x[0]) / (2 * math.log(ratio)))
 
 
 FILLS = 2.0
@@ -103,13 +110,6 @@ left in play must reach past that. It trades against a leak left under a warm-up
 the real lru-cache trace (a cache filling slower and slower for 33 minutes) is called a
 leak at 24 minutes, and a leak of 20 MiB/h under a warm-up of 0.6 h is called at 2.9 h; at
 2, that leak is not called within 6 hours."""
-
-
-def _flat(bins: Sequence[Bin], width: float, th: Thresholds) -> bool:
-    """Whether these floors did not grow: a robust slope below the threshold."""
-    y = [b.low for b in bins]
-    fit = theil_sen([(b.index + 0.5) * width / HOUR for b in bins], y)
-    return fit is not None and fit.slope < max(th.min_rate, th.min_relative * median(y))
 
 
 def _judge_window(
@@ -179,9 +179,9 @@ def _judge_window(
             **common,
         )
     rise = fit.slope * span / HOUR
-    # Growth too small to matter yet: less than an hour at the threshold has added (a new
-    # worker's first minutes settle by a few hundred KiB).
-    if fit.slope <= threshold or fit.low <= 0 or rise < threshold * 1.0:  # an hour's worth
+    # Growth too small to matter yet: less than an hour at the threshold (a rate per hour)
+    # has added (a new worker's first minutes settle by a few hundred KiB).
+    if fit.slope <= threshold or fit.low <= 0 or rise < threshold:
         return Verdict(
             "stable",
             f"floor flat at {_size(level)} (sawtooth {_size(sawtooth)}) over {minutes(span)}",

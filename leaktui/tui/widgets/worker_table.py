@@ -61,8 +61,8 @@ def verdict_cell(verdict: Verdict | None, fd_leak: bool = False) -> Text:
     if verdict is None:
         return Text("measuring…", style=VERDICT_STYLE["insufficient"])
     badge = fmt.verdict_badge(verdict.kind, verdict.rate, verdict.eta, verdict.urgent)
-    style = "growing" if badge.startswith("GROWING") else verdict.kind
-    text = Text(f" {badge} ", style=VERDICT_STYLE.get(style, ""))
+    style = VERDICT_STYLE.get(fmt.shown_kind(verdict.kind, verdict.urgent), "")
+    text = Text(f" {badge} ", style=style)
     if fd_leak:
         text.append(" FD LEAK ", style="bold white on dark_magenta")
     return text
