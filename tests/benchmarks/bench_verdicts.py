@@ -35,7 +35,7 @@ import random
 import statistics
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +44,7 @@ import heldout
 
 from leaktui.core import csvfile
 from leaktui.core.assessment import Assessment
+from leaktui.core.model import Row
 from leaktui.core.verdict import LeakTracker, Thresholds
 
 MIB = 1 << 20
@@ -188,11 +189,7 @@ def real(folder: Path) -> list[Trace]:
     """One trace per pool child in each recorded CSV; the file name says leak or not."""
     traces = []
     for path in sorted(folder.glob("*.csv")):
-        by_pid: dict[int, list[tuple[float, float]]] = {}
-        for row in csvfile.read_csv(path):
-            if row.role == "child":
-                by_pid.setdefault(row.sample.pid, []).append((row.sample.time, row.sample.rss))
-        for pid, points in by_pid.items():
+        for pid, points in _by_pid(csvfile.read_csv(path), "child").items():
             traces.append(
                 Trace(
                     f"real {path.stem} (pid {pid})",
@@ -388,7 +385,7 @@ def many_seeds(seeds: list[int], jobs: int) -> None:
             results.append(figures)
             print(row(str(figures.seed), [figures]), flush=True)
     print(row(f"all {len(seeds)}", results))
-    by_kind(results)
+    by_kind([o for f in results for o in f.leaks], ", all seeds pooled")
     for figures in results:
         for name in figures.false_alarms:
             print(f"- seed {figures.seed}, false alarm: {name}")
@@ -397,15 +394,14 @@ def many_seeds(seeds: list[int], jobs: int) -> None:
                 print(f"- seed {figures.seed}, missed: {leak.name}")
 
 
-def by_kind(results: list[SeedFigures]) -> None:
-    """The leaks of every seed pooled by kind: where each method is quicker, and why.
+def by_kind(leaks: list[Outcome], which: str = "") -> None:
+    """The leaks by kind: where each method is quicker, and why.
 
     A median over the leaks one method finds hides which leaks those are; on the leaks both
     call, the two compare like with like.
     """
-    print("\nBy kind of leak, all seeds pooled (2 MiB/h or more; recall, then the median delay):\n")
+    print(f"\nBy kind of leak{which} (2 MiB/h or more; recall, then the median delay):\n")
     print("| kind | leaks | leaktui | baseline | on the leaks both call |\n|---|---|---|---|---|")
-    leaks = [o for f in results for o in f.leaks]
     for kind in dict.fromkeys(o.kind for o in leaks):
         mine = [o for o in leaks if o.kind == kind]
         print(
@@ -537,14 +533,7 @@ def compare(traces: list[Trace], what: str) -> None:
             f"{_h(theirs['delay_noisy'])} |"
         )
     print(f"\nleaktui's cost: {cost:.1f} µs of CPU per sample, amortised")
-    print("\nBy kind of leak (2 MiB/h or more; recall, then the median delay):\n")
-    print("| kind | leaks | leaktui | baseline | on the leaks both call |\n|---|---|---|---|---|")
-    for kind in dict.fromkeys(o.kind for o in leaks):
-        mine = [o for o in leaks if o.kind == kind]
-        print(
-            f"| {kind} | {len(mine)} | {_found(mine, 'ours')} | {_found(mine, 'theirs')} "
-            f"| {_both(mine)} |"
-        )
+    by_kind(leaks)
     _listing("leaks of 2 MiB/h or more missed", ours["missed"], theirs["missed"])
     _listing("false alarms", ours["false_alarms"], theirs["false_alarms"])
 
@@ -565,14 +554,14 @@ def recorded(folder: Path) -> None:
         "| target | baseline |\n|---|---|---|---|---|---|---|"
     )
     for label, scenario in manifest.items():
-        path = folder / "real" / f"{label}.csv"
-        for series, points in _series(path, scenario["subject"]):
+        rows = list(csvfile.read_csv(folder / "real" / f"{label}.csv"))
+        for series, points in _series(rows, scenario["subject"]):
             onset = scenario["onset"]
             if series == "worker sum":  # the children's own growth, which recycling hides
                 growth = statistics.median(
-                    _relative_growth(child, onset) for _, child in _series(path, "child")
+                    _relative_growth(child, onset) for _, child in _series(rows, "child")
                 )
-                first_ours = _worker_first_leak(path)
+                first_ours = _worker_first_leak(rows)
             else:
                 growth = _relative_growth(points, onset)
                 first_ours = leaktui_first_leak(points)
@@ -591,10 +580,9 @@ def recorded(folder: Path) -> None:
             )
 
 
-def _worker_first_leak(path: Path) -> float | None:
+def _worker_first_leak(rows: list[Row]) -> float | None:
     """Seconds to the first 'leak' of the worker's own verdict, as the monitor makes it:
     its sum, or its recycled children laid end to end."""
-    rows = list(csvfile.read_csv(path))
     start = rows[0].sample.time
     for change in Assessment().feed(rows):
         if change.pid is None and change.memory.kind == "leak":
@@ -606,20 +594,28 @@ def _onset_trace(onset: float) -> Trace:
     return Trace("", True, onset, 0.0, False, [])
 
 
-def _series(path: Path, subject: str) -> list[tuple[str, list[tuple[float, float]]]]:
+def _series(rows: list[Row], subject: str) -> list[tuple[str, list[tuple[float, float]]]]:
     """The series a scenario is judged on: each child, the main process, or the worker's
     sum at each tick (children recycled under new pids)."""
-    rows = list(csvfile.read_csv(path))
     if subject == "worker":
         sums: dict[float, float] = {}
         for row in rows:
             sums[row.sample.time] = sums.get(row.sample.time, 0.0) + row.sample.rss
         return [("worker sum", sorted(sums.items()))]  # growth: the sum's; verdict: the worker's
+    return [
+        (f"{subject} {pid}", points)
+        for pid, points in _by_pid(rows, subject).items()
+        if len(points) > 60
+    ]
+
+
+def _by_pid(rows: Iterable[Row], role: str) -> dict[int, list[tuple[float, float]]]:
+    """(time, RSS) per pid, of the processes in ``role``."""
     by_pid: dict[int, list[tuple[float, float]]] = {}
     for row in rows:
-        if row.role == subject:
+        if row.role == role:
             by_pid.setdefault(row.sample.pid, []).append((row.sample.time, row.sample.rss))
-    return [(f"{subject} {pid}", points) for pid, points in by_pid.items() if len(points) > 60]
+    return by_pid
 
 
 def _relative_growth(points: list[tuple[float, float]], onset: float) -> float:
