@@ -171,6 +171,22 @@ def _live_monitor(
     )
 
 
+def _add_broker(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--broker",
+        default=argparse.SUPPRESS,
+        metavar="URL",
+        help="ask through the Celery broker instead of the local channel (no result backend "
+        "needed); transport options, if the broker needs them, as JSON in "
+        "$LEAKTUI_BROKER_OPTIONS",
+    )
+    parser.add_argument(
+        "--node",
+        metavar="NAME",
+        help="with --broker: the worker that owns PID (found on this host if not given)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="leaktui",
@@ -254,19 +270,42 @@ def build_parser() -> argparse.ArgumentParser:
     objgraph.add_argument(
         "--timeout", type=_positive, default=30.0, metavar="S", help="seconds to wait (default: 30)"
     )
-    objgraph.add_argument(
-        "--broker",
-        default=argparse.SUPPRESS,
-        metavar="URL",
-        help="ask through the Celery broker instead of the local channel (no result backend "
-        "needed); transport options, if the broker needs them, as JSON in "
-        "$LEAKTUI_BROKER_OPTIONS",
+    _add_broker(objgraph)
+    allocs = commands.add_parser(
+        "allocs",
+        help="which lines of code keep memory inside a worker process (tracemalloc)",
+        description="Ask leaktui's agent inside a worker process to trace allocations for a "
+        "window (tracemalloc, started for the window and stopped after it) and print the "
+        "lines whose live memory grew most. RSS that grows while Python's traced memory "
+        "does not is reported as native memory.",
     )
-    objgraph.add_argument(
-        "--node",
-        metavar="NAME",
-        help="with --broker: the worker that owns PID (found on this host if not given)",
+    allocs.add_argument("pid", type=_pid, metavar="PID", help="the worker process (main or child)")
+    window = allocs.add_mutually_exclusive_group()
+    window.add_argument(
+        "--seconds",
+        type=_positive,
+        metavar="S",
+        help="trace for S seconds (default: 10)",
     )
+    window.add_argument(
+        "--tasks",
+        type=int,
+        metavar="N",
+        help="trace until the process has finished N more tasks (at most 300 s)",
+    )
+    allocs.add_argument(
+        "--frames",
+        type=int,
+        default=1,
+        metavar="K",
+        help="frames kept per allocation, 1 to 25; above 1, tracebacks (default: 1)",
+    )
+    allocs.add_argument(
+        "--limit", type=int, default=20, metavar="N", help="sites to print (default: 20)"
+    )
+    allocs.add_argument("--keep", action="store_true", help="leave tracemalloc tracing afterwards")
+    allocs.add_argument("--json", action="store_true", help="print the agent's answer as JSON")
+    _add_broker(allocs)
     demo = commands.add_parser(
         "demo",
         help="real leaking Celery workers on an embedded broker, and the monitor on them",
@@ -333,6 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "replay": cmd_replay,
         "demo": cmd_demo,
         "objgraph": cmd_objgraph,
+        "allocs": cmd_allocs,
     }[args.command]
     try:
         return handler(args)
@@ -430,31 +470,62 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_objgraph(args: argparse.Namespace) -> int:
     from leaktui import report
-    from leaktui.protocol import ProtocolError
-    from leaktui.remote import AgentError, ask, ask_broker
 
     request: dict = {"command": "report", "limit": args.limit}
     if args.type:
         request["type"] = args.type
+    answer = _ask_agent(args, request, args.timeout)
+    if answer is None:
+        return 1
+    print(json.dumps(answer, indent=2) if args.json else report.objgraph_text(answer))
+    return 0
+
+
+def cmd_allocs(args: argparse.Namespace) -> int:
+    from leaktui import report
+
+    request: dict = {
+        "command": "allocs",
+        "frames": args.frames,
+        "limit": args.limit,
+        "keep": args.keep,
+    }
+    if args.tasks is not None:
+        request["tasks"] = args.tasks
+    if args.seconds is not None:
+        request["seconds"] = args.seconds
+    window = args.seconds if args.seconds is not None else 300.0 if args.tasks else 10.0
+    if not args.json:
+        what = f"{args.tasks} tasks (at most 300 s)" if args.tasks else f"{window:g} s"
+        _say(f"tracing allocations in pid {args.pid} for {what}…")
+    answer = _ask_agent(args, request, window + 30)
+    if answer is None:
+        return 1
+    print(json.dumps(answer, indent=2) if args.json else report.allocs_text(answer))
+    return 0
+
+
+def _ask_agent(args: argparse.Namespace, request: dict, timeout: float) -> dict | None:
+    """The agent's answer, locally or through --broker; None once the error is printed."""
+    from leaktui.protocol import ProtocolError
+    from leaktui.remote import AgentError, ask, ask_broker
+
     try:
         if args.broker:
-            answer = ask_broker(
+            return ask_broker(
                 args.broker,
                 args.pid,
                 request,
                 node=args.node or _node_of(args.pid),
-                timeout=args.timeout,
+                timeout=timeout,
                 transport_options=_broker_options(),
             )
-        else:
-            answer = ask(args.pid, request, timeout=args.timeout)
+        return ask(args.pid, request, timeout=timeout)
     except ProtocolError as exc:
         raise BadInput(str(exc)) from None
     except AgentError as exc:
         print(f"leaktui: {exc}", file=sys.stderr)
-        return 1
-    print(json.dumps(answer, indent=2) if args.json else report.objgraph_text(answer))
-    return 0
+        return None
 
 
 def _node_of(pid: int) -> str | None:

@@ -23,7 +23,13 @@ MAX_DEPTH = 20
 TYPE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]{0,199}$")
 """A type's name, optionally qualified by its module: matched, never evaluated."""
 
-COMMANDS = ("ping", "growth", "common", "chain", "gc", "report")
+MAX_FRAMES = 25
+"""Frames tracemalloc may keep per allocation for ``allocs``."""
+MAX_WINDOW = 600.0
+"""Seconds an ``allocs`` window may last."""
+MAX_TASKS = 100_000
+
+COMMANDS = ("ping", "growth", "common", "chain", "gc", "report", "allocs")
 
 
 class ProtocolError(ValueError):
@@ -65,6 +71,37 @@ def check_request(request: object) -> dict:
     if not isinstance(depth, int) or isinstance(depth, bool) or not 1 <= depth <= MAX_DEPTH:
         raise ProtocolError(f"depth must be a whole number from 1 to {MAX_DEPTH}")
     out["depth"] = depth
+    if command == "allocs":
+        out.update(_allocs_arguments(request))
+    return out
+
+
+def _allocs_arguments(request: dict) -> dict:
+    """``seconds`` (the window, default 10; with ``tasks``, the most it may last),
+    ``tasks`` (until that many more tasks finish), ``frames`` (1 to MAX_FRAMES) and
+    ``keep`` (leave tracemalloc tracing afterwards)."""
+    out: dict = {}
+    seconds = request.get("seconds", 10.0 if "tasks" not in request else 300.0)
+    if (
+        not isinstance(seconds, (int, float))
+        or isinstance(seconds, bool)
+        or not 0 < seconds <= MAX_WINDOW
+    ):
+        raise ProtocolError(f"seconds must be a number above 0, at most {MAX_WINDOW:g}")
+    out["seconds"] = float(seconds)
+    if "tasks" in request:
+        tasks = request["tasks"]
+        if not isinstance(tasks, int) or isinstance(tasks, bool) or not 1 <= tasks <= MAX_TASKS:
+            raise ProtocolError(f"tasks must be a whole number from 1 to {MAX_TASKS}")
+        out["tasks"] = tasks
+    frames = request.get("frames", 1)
+    if not isinstance(frames, int) or isinstance(frames, bool) or not 1 <= frames <= MAX_FRAMES:
+        raise ProtocolError(f"frames must be a whole number from 1 to {MAX_FRAMES}")
+    out["frames"] = frames
+    keep = request.get("keep", False)
+    if not isinstance(keep, bool):
+        raise ProtocolError("keep must be true or false")
+    out["keep"] = keep
     return out
 
 

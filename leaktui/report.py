@@ -242,3 +242,74 @@ def objgraph_text(answer: dict) -> str:
     if "chain" in answer:
         lines += ["", "HELD BY", f"  {answer['chain'] or answer.get('note', 'no chain found')}"]
     return "\n".join(lines)
+
+
+def site_path(path: str) -> str:
+    """Where a site is, short enough for a table: from the package down inside
+    site-packages, else the file with its folder (``apps/leakapp.py``)."""
+    if "site-packages/" in path:
+        return path.rsplit("site-packages/", 1)[1]
+    parts = path.split("/")
+    return "/".join(parts[-2:]) if len(parts) > 2 else path
+
+
+def _signed(n: int) -> str:
+    return ("+" if n >= 0 else "-") + fmt.size(abs(n))
+
+
+def allocs_text(answer: dict) -> str:
+    """The agent's allocation sites as a table, with what tracing took and what it cost."""
+    traced_growth = answer["traced"][1] - answer["traced"][0]
+    rss_growth = answer["rss"][1] - answer["rss"][0]
+    frames = answer["frames"]
+    lines = [
+        f"pid {answer['pid']} · traced for {answer['seconds_traced']:.1f} s · "
+        f"{answer['tasks_during']} tasks finished meanwhile · "
+        f"{frames} frame{'s' if frames != 1 else ''} per allocation",
+        f"memory Python traced: {_signed(traced_growth)} · RSS: {_signed(rss_growth)}",
+    ]
+    cost = answer["cost"]
+    said = []
+    if cost.get("allocation_slowdown"):
+        said.append(
+            f"a small allocation took {cost['allocation_slowdown']:.1f}× as long while tracing "
+            "(measured in that process; tasks slow down far less)"
+        )
+    said.append(f"tracemalloc's own tables {fmt.size(cost['tracemalloc_bytes'])}")
+    lines.append("cost: " + " · ".join(said))
+    if answer["was_tracing"]:
+        lines.append("the process was tracing already: it was left tracing")
+    elif answer["still_tracing"]:
+        lines.append("left tracing (--keep): allocations stay slower until it stops")
+    if answer["native"]:
+        lines += [
+            "",
+            f"NATIVE MEMORY: RSS grew {fmt.size(rss_growth)} while Python's allocations grew "
+            f"{_signed(traced_growth)}. The growth is outside Python's objects (a C extension, "
+            "or the allocator): next, 'memray run --native' or valgrind.",
+        ]
+    sites = answer.get("sites") or []
+    lines += ["", "WHERE LIVE MEMORY GREW (largest first)"]
+    if not sites:
+        lines.append("  nothing allocated in the window is still alive")
+    else:
+        lines.append(
+            fmt.table(
+                ["SIZE", "BLOCKS", "SITE", "SOURCE"],
+                [
+                    [
+                        _signed(s["size"]),
+                        f"{s['count']:+d}",
+                        f"{site_path(s['file'])}:{s['line']}",
+                        s["source"],
+                    ]
+                    for s in sites
+                ],
+            )
+        )
+    for s in sites[:3]:
+        if len(s.get("traceback") or []) > 1:
+            lines += ["", f"TRACEBACK OF {site_path(s['file'])}:{s['line']} (most recent last)"]
+            for f in s["traceback"]:
+                lines.append(f"  {site_path(f['file'])}:{f['line']}  {f['source']}")
+    return "\n".join(lines)

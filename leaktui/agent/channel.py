@@ -2,7 +2,7 @@
 
 The folder is 0700 and must belong to this user, the socket is 0600, and a peer must be
 this user (or root): nothing here is reachable by another user. One request per
-connection, answered in this channel's own thread; any failure becomes an error answer,
+connection, answered in a thread of its own; any failure becomes an error answer,
 never an exception in the worker.
 """
 
@@ -29,6 +29,8 @@ from leaktui.protocol import (
 )
 
 _PEERCRED = struct.Struct("3i")  # pid, uid, gid
+BUSY = 4
+"""Requests a channel answers at once."""
 
 
 class Channel:
@@ -40,6 +42,7 @@ class Channel:
         self.path = channel_path(self.owner)
         self._sock: socket.socket | None = None
         self._inode: int | None = None
+        self._busy = threading.BoundedSemaphore(BUSY)
 
     def start(self) -> None:
         folder = channel_dir()
@@ -101,9 +104,23 @@ class Channel:
                 conn, _ = self._sock.accept()
             except OSError:
                 return  # closed by stop()
-            # A client that went away mid-answer: there is nobody left to tell.
+            # Each request in a thread of its own: an allocs window lasts seconds, and a
+            # ping must not wait for it. At most BUSY at once; the rest are told so.
+            if not self._busy.acquire(blocking=False):
+                with conn, contextlib.suppress(Exception):
+                    conn.sendall(encode({"ok": False, "error": "busy: too many requests"}))
+                continue
+            threading.Thread(
+                target=self._served, args=(conn,), name="leaktui-agent-request", daemon=True
+            ).start()
+
+    def _served(self, conn: socket.socket) -> None:
+        # A client that went away mid-answer: there is nobody left to tell.
+        try:
             with conn, contextlib.suppress(Exception):
                 self._one(conn)
+        finally:
+            self._busy.release()
 
     def _one(self, conn: socket.socket) -> None:
         conn.settimeout(10)

@@ -1,5 +1,5 @@
 """The answers, computed inside the worker process: objgraph growth and types, a chain of
-back-references, gc statistics, tasks finished.
+back-references, gc statistics, tasks finished, and (in ``allocs``) allocation sites.
 
 Nothing here runs until a request arrives. The only state kept between requests is the
 peak count per type name (strings and ints, for growth); objects that were counted or
@@ -16,6 +16,7 @@ import types
 
 import objgraph
 
+from leaktui.agent import allocs
 from leaktui.protocol import MAX_DEPTH
 
 _peak: dict[str, int] = {}
@@ -27,10 +28,15 @@ tasks_done = 0
 def answer(request: dict) -> dict:
     """Run one checked request; the answer says what it cost."""
     began = time.perf_counter()
+    if request["command"] == "allocs":  # a window of seconds: not under the heap walk's lock
+        body = allocs.sites(request, lambda: tasks_done)
+        if body.get("ok") is False:
+            return body
+        return _answered(began, body)
     with _lock:
         command = request["command"]
         if command == "ping":
-            body: dict = {}
+            body: dict = {"allocs": allocs.state()}
         elif command == "growth":
             body = _growth(request["limit"])
         elif command == "common":
@@ -44,6 +50,10 @@ def answer(request: dict) -> dict:
             body["common"] = _common(request["limit"])
             if "type" in request:
                 body["chain"] = _chain(request["type"], request["depth"])["chain"]
+    return _answered(began, body)
+
+
+def _answered(began: float, body: dict) -> dict:
     return {
         "ok": True,
         "pid": os.getpid(),

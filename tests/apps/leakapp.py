@@ -4,6 +4,7 @@ Configured from the environment by the test harness: LEAKAPP_BROKER is the broke
 for kombu's filesystem:// transport, LEAKAPP_FS the folder the workers and the tests share.
 """
 
+import ctypes
 import os
 import time
 from collections import OrderedDict
@@ -86,3 +87,18 @@ def keep_things(count: int) -> int:
     """Keep ``count`` LeakyThing objects for the life of the process."""
     _things.extend(LeakyThing(i) for i in range(count))
     return len(_things)
+
+
+_native: list[int] = []
+
+
+@app.task(name="leakapp.native_kib")
+def native_kib(kib: int) -> int:
+    """``kib`` KiB from C's malloc, written and never freed: memory tracemalloc never sees
+    (a C extension's leak)."""
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    address = libc.malloc(kib << 10)
+    ctypes.memset(address, 1, kib << 10)  # written, so the pages count in RSS
+    _native.append(address)
+    return len(_native)

@@ -1,0 +1,176 @@
+"""The allocation sites that keep memory: two tracemalloc snapshots a window apart, compared.
+
+Asked for by the ``allocs`` command. tracemalloc is started for the window only, unless
+the process was tracing already (then it is left as it was) or the request says ``keep``.
+Only one window runs at a time in a process; the snapshots are let go before the answer
+leaves. RSS is read next to the traced total: RSS that grows while the traced total does
+not is memory Python's allocator never saw (a C extension, or the allocator itself).
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable
+
+_window = threading.Lock()
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+_SOURCE = 160
+"""Characters of a source line an answer carries."""
+_TRACEBACKS = 10
+"""Sites whose traceback an answer carries (the largest ones): a traceback of 25 frames
+for each of 200 sites would not fit in one answer."""
+NATIVE_SHARE = 0.25
+"""RSS growth of which Python's traced memory explains less than this share is native."""
+NATIVE_FLOOR = 1 << 20
+"""RSS growth below this (one MiB) is too small to call native: pages come and go."""
+
+
+def rss() -> int:
+    """This process's resident set, from /proc/self/statm: no allocation worth the name."""
+    with open("/proc/self/statm", "rb") as f:
+        return int(f.read().split()[1]) * _PAGE
+
+
+def state() -> dict:
+    """Whether tracemalloc traces, and whether an allocs window is open (for ping)."""
+    return {"tracing": tracemalloc.is_tracing(), "window": _window.locked()}
+
+
+def sites(request: dict, tasks_done: Callable[[], int]) -> dict:
+    """The answer to one checked ``allocs`` request; an error answer when a window is
+    already open in this process."""
+    if not _window.acquire(blocking=False):
+        return {"ok": False, "error": "an allocs window is already running in this process"}
+    try:
+        return _sites(request, tasks_done)
+    finally:
+        _window.release()
+
+
+def _sites(request: dict, tasks_done: Callable[[], int]) -> dict:
+    frames = request["frames"]
+    was_tracing = tracemalloc.is_tracing()
+    plain = None if was_tracing else _allocation_time()
+    slowdown = None
+    if not was_tracing:
+        tracemalloc.start(frames)
+    try:
+        rss_before, tasks_before = rss(), tasks_done()
+        before = _snapshot()
+        traced_before = tracemalloc.get_traced_memory()[0]
+        overhead_before = tracemalloc.get_tracemalloc_memory()
+        began = time.monotonic()
+        _wait(request, tasks_done, tasks_before)
+        traced_after = tracemalloc.get_traced_memory()[0]
+        overhead_after = tracemalloc.get_tracemalloc_memory()
+        after = _snapshot()
+        rss_after, tasks_after = rss(), tasks_done()
+        waited = time.monotonic() - began
+        found = _compare(after, before, request["limit"], tracemalloc.get_traceback_limit())
+        del before, after
+        if plain:  # after the window, so that no task runs untraced while this measures
+            slowdown = round(_allocation_time() / plain, 1)
+    finally:
+        if not was_tracing and not request["keep"]:
+            tracemalloc.stop()
+    # tracemalloc's own tables grow with what it traces; that is not the process's growth.
+    rss_growth = rss_after - rss_before - max(overhead_after - overhead_before, 0)
+    traced_growth = traced_after - traced_before
+    return {
+        "seconds_traced": round(waited, 3),
+        "tasks_during": tasks_after - tasks_before,
+        "frames": tracemalloc.get_traceback_limit() if tracemalloc.is_tracing() else frames,
+        "was_tracing": was_tracing,
+        "still_tracing": tracemalloc.is_tracing(),
+        "traced": [traced_before, traced_after],
+        "rss": [rss_before, rss_after],
+        "native": rss_growth > NATIVE_FLOOR and traced_growth < NATIVE_SHARE * rss_growth,
+        "cost": {"allocation_slowdown": slowdown, "tracemalloc_bytes": overhead_after},
+        "sites": found,
+    }
+
+
+def _allocation_time() -> float:
+    """Seconds to make and free 20,000 small objects, best of three: what tracing adds to
+    an allocation, measured in this very process. Tasks slow down far less: they do more
+    than allocate (the throughput benchmark measures that)."""
+    best = float("inf")
+    for _ in range(3):
+        began = time.perf_counter()
+        made = [[] for _ in range(20_000)]
+        del made
+        best = min(best, time.perf_counter() - began)
+    return best
+
+
+def _wait(request: dict, tasks_done: Callable[[], int], start: int) -> None:
+    """Until the window's seconds have passed, or ``tasks`` more tasks have finished (at
+    most ``seconds`` then too)."""
+    deadline = time.monotonic() + request["seconds"]
+    wanted = request.get("tasks")
+    while (left := deadline - time.monotonic()) > 0:
+        if wanted is not None and tasks_done() - start >= wanted:
+            return
+        time.sleep(min(left, 0.05 if wanted is not None else left))
+
+
+def _snapshot() -> tracemalloc.Snapshot:
+    """A snapshot without tracemalloc's and this module's own allocations."""
+    return tracemalloc.take_snapshot().filter_traces(
+        (
+            tracemalloc.Filter(False, tracemalloc.__file__),
+            tracemalloc.Filter(False, __file__),
+            tracemalloc.Filter(False, linecache.__file__),
+        )
+    )
+
+
+def _compare(
+    after: tracemalloc.Snapshot, before: tracemalloc.Snapshot, limit: int, frames: int
+) -> list[dict]:
+    """The lines whose live memory grew most, with the largest traceback that reached each
+    (when more than one frame is traced) and the source line, read here in the worker."""
+    grown = [s for s in after.compare_to(before, "lineno") if s.size_diff > 0][:limit]
+    paths: dict[tuple[str, int], tracemalloc.Traceback] = {}
+    if frames > 1 and grown:
+        wanted = {(s.traceback[-1].filename, s.traceback[-1].lineno) for s in grown[:_TRACEBACKS]}
+        for stat in after.compare_to(before, "traceback"):
+            if stat.size_diff <= 0:
+                continue
+            top = stat.traceback[-1]
+            key = (top.filename, top.lineno)
+            if key in wanted and key not in paths:  # largest first: the first is the biggest
+                paths[key] = stat.traceback
+    out = []
+    for stat in grown:
+        frame = stat.traceback[-1]
+        site = {
+            "file": frame.filename,
+            "line": frame.lineno,
+            "size": stat.size_diff,
+            "count": stat.count_diff,
+            "source": _source(frame.filename, frame.lineno),
+        }
+        path = paths.get((frame.filename, frame.lineno))
+        if path is not None:
+            site["traceback"] = [
+                {"file": f.filename, "line": f.lineno, "source": _source(f.filename, f.lineno)}
+                for f in path
+            ]
+        out.append(site)
+    return out
+
+
+def _source(filename: str, line: int) -> str:
+    """The line's text; a file linecache had not read before is dropped from its cache
+    again, so that asking does not leave the worker holding source files."""
+    cached = filename in linecache.cache
+    try:
+        return linecache.getline(filename, line).strip()[:_SOURCE]
+    finally:
+        if not cached:
+            linecache.cache.pop(filename, None)
