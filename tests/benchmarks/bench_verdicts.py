@@ -2,14 +2,14 @@
 
     python tests/benchmarks/bench_verdicts.py [--seed 1] [--heldout 1001] [--traces DIR]
     python tests/benchmarks/bench_verdicts.py --seeds 1-9        many draws of the tuning set
-    python tests/benchmarks/bench_verdicts.py --heldout-seeds 1001-1003
+    python tests/benchmarks/bench_verdicts.py --heldout-seeds 1002-1004  many of the held-out
 
 Three sets, kept apart:
 - the tuning set, drawn by ``synthetic`` below, sampled every 10 s: not leaks (flat, GC
   sawtooth, one big spike, a step up that stays, warm-ups that level off, a cache filling
   to its bound, heavy noise, gaps) and leaks (linear, starting late, on top of a warm-up,
-  in stair steps, under heavy noise), 0.5 to 50 MiB/h on 50 MiB to 1 GiB, over 6 to 72 h.
-  The engine's thresholds were chosen on it;
+  in stair steps, in irregular increments, under heavy noise), 0.5 to 50 MiB/h on 50 MiB
+  to 1 GiB, over 6 to 72 h. The engine's thresholds were chosen on it;
 - the held-out set, drawn by ``heldout.py``, a generator written apart with shapes this
   one lacks, never tuned on;
 - real traces: ``traces/real/`` (13 scenarios from real Celery 5.7 workers, 1 s sampling,
@@ -28,6 +28,8 @@ Markdown, to paste into docs/verdicts.md as printed.
 from __future__ import annotations
 
 import argparse
+import bisect
+import functools
 import json
 import math
 import os
@@ -182,7 +184,47 @@ def synthetic(seed: int) -> list[Trace]:
                         base,
                     )
                 )
+    # Added later, from a generator of their own: the traces above stay as they were.
+    rng = random.Random(-seed)
+    for rate in (0.5, 1, 2, 5, 10, 20, 50):
+        horizon = 72 if rate <= 1 else 24 if rate <= 5 else 6
+        for base in bases:
+            quiet = base * 0.003 + 0.3 * MIB
+            kept = _kept(rng, rate * MIB, horizon)
+            traces.append(
+                Trace(
+                    f"irregular {rate}MiB/h on {base // MIB}MiB",
+                    True,
+                    0.0,
+                    rate,
+                    False,
+                    render(lambda h, b=base, k=kept: b + k(h), horizon, base, rng, quiet),
+                    lambda h, b=base, k=kept: b + k(h),
+                    quiet,
+                    base,
+                )
+            )
     return traces
+
+
+def _kept(rng: random.Random, r: float, hours: float) -> Callable[[float], float]:
+    """What a task that leaks now and then has kept by hour h: it runs at random (a few
+    times a minute to once in 20 minutes) and keeps a log-normal amount each time, r per
+    hour on average."""
+    gap = rng.uniform(20, 1200) / HOUR
+    times, kept = [], []
+    h, total = 0.0, 0.0
+    while h < hours:
+        h += rng.expovariate(1 / gap)
+        total += r * gap * rng.lognormvariate(-0.5, 1.0)  # mean 1
+        times.append(h)
+        kept.append(total)
+
+    def at(h: float) -> float:
+        done = bisect.bisect_right(times, h)
+        return kept[done - 1] if done else 0.0
+
+    return at
 
 
 def real(folder: Path) -> list[Trace]:
@@ -314,9 +356,10 @@ class SeedFigures:
     leaks: list[Outcome]
 
 
-def seed_figures(seed: int) -> SeedFigures:
-    """Score both methods on one seed's synthetic traces (no trade-off tables)."""
-    traces = synthetic(seed)
+def seed_figures(seed: int, held: bool = False) -> SeedFigures:
+    """Score both methods on one seed's traces, of the tuning set or (``held``) the held-out
+    one, without the trade-off tables."""
+    traces = held_out(seed) if held else synthetic(seed)
     ours, theirs = score(traces, leaktui_first_leak), score(traces, baseline_first_leak)
     return SeedFigures(
         seed,
@@ -354,13 +397,13 @@ def _seeds(text: str) -> list[int]:
     return seeds
 
 
-def many_seeds(seeds: list[int], jobs: int) -> None:
+def many_seeds(seeds: list[int], jobs: int, held: bool = False) -> None:
     """One line per seed, then all seeds pooled: the false alarms summed, the medians of
     every delay together."""
     contiguous = seeds == list(range(seeds[0], seeds[-1] + 1))
     named = f"{seeds[0]} to {seeds[-1]}" if contiguous else ", ".join(map(str, seeds))
     print(
-        f"Synthetic traces of seeds {named} ({len(seeds)} draws), "
+        f"{'Held-out' if held else 'Tuning'} traces of seeds {named} ({len(seeds)} draws), "
         f"{jobs} at a time; leaktui's figures, then the baseline's:\n"
     )
     print(
@@ -381,7 +424,7 @@ def many_seeds(seeds: list[int], jobs: int) -> None:
 
     results: list[SeedFigures] = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for figures in pool.map(seed_figures, seeds):
+        for figures in pool.map(functools.partial(seed_figures, held=held), seeds):
             results.append(figures)
             print(row(str(figures.seed), [figures]), flush=True)
     print(row(f"all {len(seeds)}", results))
@@ -653,6 +696,12 @@ def main() -> None:
         help="score these seeds of the tuning set ('1-9', '1,4,7'), one line each and pooled",
     )
     parser.add_argument(
+        "--heldout-seeds",
+        type=_seeds,
+        metavar="RANGE",
+        help="the same for the held-out set ('1002-1004')",
+    )
+    parser.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1, help="seeds scored at once (--seeds)"
     )
     parser.add_argument(
@@ -661,8 +710,8 @@ def main() -> None:
         help="score one set only",
     )
     args = parser.parse_args()
-    if args.seeds:
-        many_seeds(args.seeds, max(1, args.jobs))
+    if args.seeds or args.heldout_seeds:
+        many_seeds(args.seeds or args.heldout_seeds, max(1, args.jobs), not args.seeds)
         return
     if args.only in (None, "tuning"):
         traces = synthetic(args.seed)
