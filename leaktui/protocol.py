@@ -29,7 +29,9 @@ MAX_WINDOW = 600.0
 """Seconds an ``allocs`` window may last."""
 MAX_TASKS = 100_000
 
-COMMANDS = ("ping", "growth", "common", "chain", "gc", "report", "allocs")
+COMMANDS = ("ping", "growth", "common", "chain", "gc", "report", "allocs", "result")
+TICKET = re.compile(r"^[0-9a-f]{16}$")
+"""A pending request's ticket (``result``, through the broker only)."""
 
 
 class ProtocolError(ValueError):
@@ -73,6 +75,11 @@ def check_request(request: object) -> dict:
     out["depth"] = depth
     if command == "allocs":
         out.update(_allocs_arguments(request))
+    if command == "result":
+        ticket = request.get("ticket")
+        if not isinstance(ticket, str) or not TICKET.match(ticket):
+            raise ProtocolError("result needs the ticket a pending answer gave")
+        out["ticket"] = ticket
     return out
 
 

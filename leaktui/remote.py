@@ -97,7 +97,9 @@ def ask_broker(
     """The same request as ``ask``, as a Celery remote-control command; no result backend.
 
     With ``node`` the call returns as soon as that worker replies; without it every worker
-    is asked and the call waits the whole ``timeout`` for the one that owns ``pid``.
+    is asked and the call waits the whole ``timeout`` for the one that owns ``pid``. A
+    request that takes a window (allocs) is answered with a ticket, and its result is then
+    asked of that worker for up to ``timeout`` more.
     """
     from celery import Celery
     from kombu.exceptions import OperationalError
@@ -120,27 +122,46 @@ def ask_broker(
                 connection.ensure_connection(max_retries=1, timeout=timeout)
             except (OperationalError, OSError) as exc:
                 raise AgentError(f"cannot reach the broker at {shown}: {exc}") from None
-            replies = app.control.broadcast(
-                "leaktui",
-                arguments={"pid": pid, "request": request},
-                destination=[node] if node else None,
-                reply=True,
-                timeout=timeout,
-                connection=connection,
-            )
+            node, answer = _broadcast(app, connection, pid, request, node, timeout, shown)
+            # A request that takes a window (allocs) answers with a ticket at once: the
+            # worker's control thread must not wait. Ask its node for the result until then.
+            deadline = time.monotonic() + timeout
+            while answer.get("pending") and time.monotonic() < deadline:
+                time.sleep(min(0.5, max(deadline - time.monotonic(), 0)))
+                ticket = {"command": "result", "ticket": answer["pending"]}
+                _, answer = _broadcast(
+                    app, connection, pid, ticket, node, max(deadline - time.monotonic(), 1), shown
+                )
+            if answer.get("pending"):
+                raise AgentError(f"pid {pid}: no result through {shown} within {timeout:g} s")
     finally:
         app.close()
-    answers = [a for reply in replies or [] for a in reply.values()]
+    answer["round_trip"] = round(time.monotonic() - began, 4)
+    return answer
+
+
+def _broadcast(
+    app, connection, pid: int, request: dict, node: str | None, timeout: float, shown: str
+) -> tuple[str, dict]:
+    """One remote-control call: the node that answered for ``pid``, and its (ok) answer."""
+    replies = app.control.broadcast(
+        "leaktui",
+        arguments={"pid": pid, "request": request},
+        destination=[node] if node else None,
+        reply=True,
+        timeout=timeout,
+        connection=connection,
+    )
+    answers = [(name, a) for reply in replies or [] for name, a in reply.items()]
     if not node:  # asked everyone: only the owner's answer counts
-        answers = [a for a in answers if a.get("mine") is not False]
+        answers = [(name, a) for name, a in answers if a.get("mine") is not False]
     if not answers:
         who = f"worker {node} did not answer" if node else "no worker that owns it answered"
         raise AgentError(
             f"pid {pid}: {who} through {shown} within {timeout:g} s; is the agent loaded "
             f"({AGENT_FLAG}), and is the worker running and not too busy to reply?"
         )
-    answer = answers[0]
+    name, answer = answers[0]
     if not answer.get("ok"):
         raise AgentError(f"pid {pid}: the agent says: {answer.get('error', 'no reason given')}")
-    answer["round_trip"] = round(time.monotonic() - began, 4)
-    return answer
+    return name, answer

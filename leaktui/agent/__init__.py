@@ -3,8 +3,9 @@
 On import it only connects to Celery's signals. The main process and each pool child then
 open a local control channel (a Unix socket in the user's private folder) that answers
 leaktui's requests: objgraph growth, the most common types, a chain of back-references,
-gc statistics and tasks finished. Nothing is computed until asked. It imports only the
-standard library, objgraph and Celery, never the rest of leaktui.
+gc statistics, tasks finished, and allocation sites over a window (tracemalloc). Nothing
+is computed until asked. It imports only the standard library, objgraph, Celery and
+leaktui's own protocol module, never the rest of leaktui.
 
 Also registers the task ``leaktui.debug_memory``, which returns (and logs) the same
 report, for ``celery -A proj call leaktui.debug_memory``.
@@ -28,7 +29,7 @@ from celery.signals import (
 )
 from celery.worker.control import inspect_command
 
-from leaktui.agent import probes
+from leaktui.agent import pending, probes
 from leaktui.agent.channel import Channel, ask_local
 from leaktui.protocol import ProtocolError, check_request
 
@@ -108,20 +109,34 @@ def leaktui_remote(state: object, pid: int = 0, request: dict | None = None) -> 
     except ProtocolError as exc:
         return {"ok": False, "error": str(exc)}
     try:
+        if checked["command"] == "result":
+            return pending.result(checked["ticket"])
         if pid in (me, 0):
+            if checked["command"] == "allocs":  # seconds long: not on the consumer's thread
+                return pending.start(lambda: probes.answer(checked))
             return probes.answer(checked)
+        if checked["command"] == "allocs":
+            wait = checked["seconds"] + RELAY_TIMEOUT
+            return pending.start(lambda: ask_local(pid, checked, wait))
         return ask_local(pid, checked, RELAY_TIMEOUT)
     except Exception as exc:  # never let the agent fail the worker's control loop
         return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
 
 
 @shared_task(name="leaktui.debug_memory")
-def debug_memory(limit: int = 20, type_name: str | None = None) -> dict:
-    """The agent's report for the process that runs this task, returned and logged."""
+def debug_memory(
+    limit: int = 20, type_name: str | None = None, allocs_seconds: float | None = None
+) -> dict:
+    """The agent's report for the process that runs this task, returned and logged; with
+    ``allocs_seconds``, also the allocation sites over that window (this task waits it out,
+    while the process's other threads run)."""
     request = {"command": "report", "limit": limit}
     if type_name is not None:
         request["type"] = type_name
     report = probes.answer(check_request(request))
+    if allocs_seconds is not None:
+        window = {"command": "allocs", "limit": limit, "seconds": allocs_seconds}
+        report["allocs"] = probes.answer(check_request(window))
     with contextlib.suppress(Exception):
         log.warning("leaktui.debug_memory: %s", report)
     return report

@@ -16,7 +16,7 @@ import types
 
 import objgraph
 
-from leaktui.agent import allocs
+from leaktui.agent import allocs, pending
 from leaktui.protocol import MAX_DEPTH
 
 _peak: dict[str, int] = {}
@@ -28,6 +28,8 @@ tasks_done = 0
 def answer(request: dict) -> dict:
     """Run one checked request; the answer says what it cost."""
     began = time.perf_counter()
+    if request["command"] == "result":  # of an allocs window started through the broker
+        return pending.result(request["ticket"])
     if request["command"] == "allocs":  # a window of seconds: not under the heap walk's lock
         body = allocs.sites(request, lambda: tasks_done)
         if body.get("ok") is False:

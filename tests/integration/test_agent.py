@@ -114,6 +114,12 @@ def test_bad_requests_get_errors_and_the_worker_carries_on(workers, fs_broker) -
         (b'{"command": "chain", "type": "__import__(\'os\')"}\n', "type must be"),
         (b'{"command": "growth", "limit": 100000}\n', "limit must be"),
         (b"x" * 5000 + b"\n", "longer than 4096"),
+        (b'{"command": "allocs", "seconds": 3600}\n', "seconds must be a number above 0"),
+        (b'{"command": "allocs", "frames": 0}\n', "frames must be a whole number from 1"),
+        (b'{"command": "allocs", "tasks": true}\n', "tasks must be a whole number"),
+        (b'{"command": "allocs", "keep": "yes"}\n', "keep must be true or false"),
+        (b'{"command": "result", "ticket": "../x"}\n', "result needs the ticket"),
+        (b'{"command": "result", "ticket": "0123456789abcdef"}\n', "no request 0123456789abcdef"),
     ]:
         with socket.socket(socket.AF_UNIX) as sock:
             sock.settimeout(10)
@@ -295,3 +301,14 @@ def test_the_debug_memory_task_logs_the_report_in_the_process_that_runs_it(
     assert f"'pid': {child}" in line
     assert "'growth':" in line
     assert "'common':" in line
+    assert "'allocs':" not in line  # only when asked: it takes a window
+    send_task(fs_broker, "leaktui.debug_memory", 5, None, 0.5)
+    line = wait_for(
+        lambda: next(
+            (ln for ln in worker.log.read_text().splitlines() if "'allocs':" in ln),
+            None,
+        ),
+        60,
+        "the report with allocation sites in the worker's log",
+    )
+    assert "'sites': [{'file':" in line

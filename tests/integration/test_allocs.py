@@ -4,6 +4,7 @@ and the worker left as it was."""
 from __future__ import annotations
 
 import json
+import socket
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from harness import send_task, wait_for
 
 from leaktui.cli import main
-from leaktui.remote import ask, has_agent
+from leaktui.remote import ask, ask_broker, has_agent
 
 pytestmark = [
     pytest.mark.integration,
@@ -108,3 +109,39 @@ def test_the_command_line_prints_the_sites_and_what_tracing_cost(
     assert "as long while tracing" in text
     assert main(["allocs", str(worker.pid), "--frames", "99"]) == 2
     assert "frames must be a whole number from 1 to 25" in capsys.readouterr().err
+
+
+def test_through_redis_the_window_does_not_hold_up_the_worker(workers, redis_broker) -> None:
+    worker = workers.start(redis_broker, ["-c", "1", "-n", "allocs-redis@%h", *AGENT])
+    worker.wait_ready()
+    child = only_child(worker.pid)
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(
+            ask_broker,
+            redis_broker.url,
+            child,
+            {"command": "allocs", "tasks": 20, "seconds": 60},
+            node=f"allocs-redis@{socket.gethostname()}",
+            timeout=90,
+        )
+        wait_for(lambda: pending.done() or _window_open(child), 20, "the window to open")
+        # The main process answered at once: it goes on handing tasks to its child.
+        for _ in range(20):
+            send_task(redis_broker, "leakapp.keep_kib", 256)
+        answer = pending.result(timeout=120)
+    assert answer["pid"] == child
+    assert answer["tasks_during"] == 20
+    assert answer["sites"][0]["line"] == line_of('_kept.append(b"\\x01" * (kib << 10))')
+
+
+def test_a_gevent_worker_traces_its_greenlets_tasks(workers, fs_broker) -> None:
+    worker = workers.start(fs_broker, ["-P", "gevent", "-c", "10", "-n", "allocs-g@%h", *AGENT])
+    worker.wait_ready()
+    wait_for(lambda: has_agent(worker.pid), 60, "the worker's channel")
+    answer = allocs_while(
+        worker.pid,
+        {"tasks": 20, "seconds": 60},
+        lambda: [send_task(fs_broker, "leakapp.keep_kib", 256) for _ in range(20)],
+    )
+    assert answer["tasks_during"] == 20
+    assert answer["sites"][0]["line"] == line_of('_kept.append(b"\\x01" * (kib << 10))')
