@@ -306,6 +306,19 @@ def build_parser() -> argparse.ArgumentParser:
     allocs.add_argument("--keep", action="store_true", help="leave tracemalloc tracing afterwards")
     allocs.add_argument("--json", action="store_true", help="print the agent's answer as JSON")
     _add_broker(allocs)
+    tasks = commands.add_parser(
+        "tasks",
+        help="which task keeps memory inside a worker process",
+        description="Ask leaktui's agent inside a worker process for the memory each task "
+        "name leaves behind: RSS before and after every run, per task name, with the share "
+        "of the process's growth since its first task.",
+    )
+    tasks.add_argument("pid", type=_pid, metavar="PID", help="the worker process (main or child)")
+    tasks.add_argument(
+        "--limit", type=int, default=20, metavar="N", help="task names to print (default: 20)"
+    )
+    tasks.add_argument("--json", action="store_true", help="print the agent's answer as JSON")
+    _add_broker(tasks)
     demo = commands.add_parser(
         "demo",
         help="real leaking Celery workers on an embedded broker, and the monitor on them",
@@ -373,6 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": cmd_demo,
         "objgraph": cmd_objgraph,
         "allocs": cmd_allocs,
+        "tasks": cmd_tasks,
     }[args.command]
     try:
         return handler(args)
@@ -502,6 +516,16 @@ def cmd_allocs(args: argparse.Namespace) -> int:
     if answer is None:
         return 1
     print(json.dumps(answer, indent=2) if args.json else report.allocs_text(answer))
+    return 0
+
+
+def cmd_tasks(args: argparse.Namespace) -> int:
+    from leaktui import report
+
+    answer = _ask_agent(args, {"command": "tasks", "limit": args.limit}, 30.0)
+    if answer is None:
+        return 1
+    print(json.dumps(answer, indent=2) if args.json else report.tasks_text(answer))
     return 0
 
 

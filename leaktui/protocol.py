@@ -29,7 +29,7 @@ MAX_WINDOW = 600.0
 """Seconds an ``allocs`` window may last."""
 MAX_TASKS = 100_000
 
-COMMANDS = ("ping", "growth", "common", "chain", "gc", "report", "allocs", "result")
+COMMANDS = ("ping", "growth", "common", "chain", "gc", "report", "allocs", "result", "tasks")
 TICKET = re.compile(r"^[0-9a-f]{16}$")
 """A pending request's ticket (``result``, through the broker only)."""
 

@@ -295,12 +295,13 @@ def allocs_text(answer: dict) -> str:
     else:
         lines.append(
             fmt.table(
-                ["SIZE", "BLOCKS", "SITE", "SOURCE"],
+                ["SIZE", "BLOCKS", "SITE", "TASK", "SOURCE"],
                 [
                     [
                         _signed(s["size"]),
                         f"{s['count']:+d}",
                         f"{site_path(s['file'])}:{s['line']}",
+                        s.get("task", "-"),
                         s["source"],
                     ]
                     for s in sites
@@ -312,4 +313,48 @@ def allocs_text(answer: dict) -> str:
             lines += ["", f"TRACEBACK OF {site_path(s['file'])}:{s['line']} (most recent last)"]
             for f in s["traceback"]:
                 lines.append(f"  {site_path(f['file'])}:{f['line']}  {f['source']}")
+    return "\n".join(lines)
+
+
+def retained_per_run(row: dict, unit: str = " a run") -> str:
+    """``+24.0 KiB a run (+22.1 KiB to +25.9 KiB)``."""
+    text = f"{_signed(row['bytes_per_run'])}{unit}"
+    if row.get("bytes_per_run_ci"):
+        low, high = row["bytes_per_run_ci"]
+        text += f" ({_signed(low)} to {_signed(high)})"
+    return text
+
+
+def tasks_text(answer: dict) -> str:
+    """What each task name leaves behind in the process, the largest total first."""
+    rows = answer.get("by_task") or []
+    lines = [
+        f"pid {answer['pid']} · {answer['tasks']} tasks finished · RSS grew "
+        f"{_signed(answer['growth'])} since the first task began"
+    ]
+    if not rows:
+        lines.append("no task has finished in this process since the agent was loaded")
+        return "\n".join(lines)
+    lines += ["", "WHAT EACH TASK LEAVES BEHIND (RSS after a run minus before it)"]
+    lines.append(
+        fmt.table(
+            ["TASK", "RUNS", "KEPT PER RUN (95 % interval)", "IN ALL", "SHARE OF GROWTH"],
+            [
+                [
+                    r["task"],
+                    str(r["runs"]),
+                    retained_per_run(r, unit=""),
+                    _signed(r["bytes"]),
+                    f"{r['share']:.0%}" if r["share"] is not None else "-",
+                ]
+                for r in rows
+            ],
+        )
+    )
+    if any(r["overlapped"] for r in rows):
+        lines += [
+            "",
+            "Some runs overlapped other tasks (a threads or gevent pool): each difference "
+            "also holds what ran beside it, so read the ranking as a hint.",
+        ]
     return "\n".join(lines)

@@ -21,6 +21,7 @@ import os
 from celery import shared_task
 from celery.signals import (
     task_postrun,
+    task_prerun,
     worker_init,
     worker_process_init,
     worker_process_shutdown,
@@ -29,7 +30,7 @@ from celery.signals import (
 )
 from celery.worker.control import inspect_command
 
-from leaktui.agent import pending, probes
+from leaktui.agent import pending, probes, retained
 from leaktui.agent.channel import Channel, ask_local
 from leaktui.protocol import ProtocolError, check_request
 
@@ -65,11 +66,19 @@ def _child(**_: object) -> None:
         _channel.abandon()
         _channel = None
     probes.tasks_done = 0
+    retained.reset()
     _open()
 
 
-def _count(**_: object) -> None:
+def _started(task_id: str | None = None, task: object = None, **_: object) -> None:
+    with contextlib.suppress(Exception):  # never fail a task
+        retained.started(task_id, getattr(task, "name", None))
+
+
+def _count(task_id: str | None = None, **_: object) -> None:
     probes.tasks_done += 1
+    with contextlib.suppress(Exception):
+        retained.finished(task_id)
 
 
 worker_init.connect(_open, weak=False)
@@ -77,6 +86,7 @@ worker_ready.connect(_open, weak=False)
 worker_process_init.connect(_child, weak=False)
 worker_process_shutdown.connect(_close, weak=False)
 worker_shutdown.connect(_close, weak=False)
+task_prerun.connect(_started, weak=False)
 task_postrun.connect(_count, weak=False)
 atexit.register(_close)
 

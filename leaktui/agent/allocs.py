@@ -40,15 +40,30 @@ def state() -> dict:
     return {"tracing": tracemalloc.is_tracing(), "window": _window.locked()}
 
 
-def sites(request: dict, tasks_done: Callable[[], int]) -> dict:
+Bodies = dict[str, list[tuple[int, int, str]]]
+"""Per source file, the line ranges of task functions and their task names."""
+
+
+def sites(request: dict, tasks_done: Callable[[], int], bodies: Callable[[], Bodies]) -> dict:
     """The answer to one checked ``allocs`` request; an error answer when a window is
-    already open in this process."""
+    already open in this process. ``bodies`` names the task a site's code belongs to."""
     if not _window.acquire(blocking=False):
         return {"ok": False, "error": "an allocs window is already running in this process"}
     try:
-        return _sites(request, tasks_done)
+        answer = _sites(request, tasks_done)
     finally:
         _window.release()
+    known = bodies()
+    for site in answer["sites"]:
+        frames = [site, *reversed(site.get("traceback", []))]  # the most recent first
+        task = next((t for f in frames if (t := _task_of(known, f["file"], f["line"]))), None)
+        if task is not None:
+            site["task"] = task
+    return answer
+
+
+def _task_of(known: Bodies, filename: str, line: int) -> str | None:
+    return next((name for a, b, name in known.get(filename, ()) if a <= line <= b), None)
 
 
 def _sites(request: dict, tasks_done: Callable[[], int]) -> dict:

@@ -16,7 +16,7 @@ import types
 
 import objgraph
 
-from leaktui.agent import allocs, pending
+from leaktui.agent import allocs, pending, retained
 from leaktui.protocol import MAX_DEPTH
 
 _peak: dict[str, int] = {}
@@ -26,33 +26,58 @@ tasks_done = 0
 
 
 def answer(request: dict) -> dict:
-    """Run one checked request; the answer says what it cost."""
+    """Run one checked request; the answer says what it cost. Only the commands that walk
+    the heap take turns; a ping or a window never waits behind a walk."""
     began = time.perf_counter()
-    if request["command"] == "result":  # of an allocs window started through the broker
+    command = request["command"]
+    if command == "result":  # of an allocs window started through the broker
         return pending.result(request["ticket"])
-    if request["command"] == "allocs":  # a window of seconds: not under the heap walk's lock
-        body = allocs.sites(request, lambda: tasks_done)
+    if command == "allocs":
+        body = allocs.sites(request, lambda: tasks_done, _task_bodies)
         if body.get("ok") is False:
             return body
-        return _answered(began, body)
-    with _lock:
-        command = request["command"]
-        if command == "ping":
-            body: dict = {"allocs": allocs.state()}
-        elif command == "growth":
-            body = _growth(request["limit"])
-        elif command == "common":
-            body = {"common": _common(request["limit"])}
-        elif command == "chain":
-            body = _chain(request["type"], request["depth"])
-        elif command == "gc":
-            body = {"gc": _gc()}
-        else:  # report: what the debug_memory task logs
-            body = _growth(request["limit"])
-            body["common"] = _common(request["limit"])
-            if "type" in request:
-                body["chain"] = _chain(request["type"], request["depth"])["chain"]
+    elif command == "ping":
+        body = {"allocs": allocs.state()}
+    elif command == "tasks":
+        body = retained.summary(request["limit"])
+    elif command == "gc":
+        body = {"gc": _gc()}
+    else:
+        with _lock:
+            body = _walk(request)
     return _answered(began, body)
+
+
+def _task_bodies() -> allocs.Bodies:
+    """Where each registered task's function is: file → (first line, last line, name)."""
+    from celery import current_app
+
+    found: allocs.Bodies = {}
+    for name, task in list(current_app.tasks.items()):
+        code = getattr(getattr(task, "run", None), "__code__", None)
+        if code is None or name.startswith("celery."):
+            continue
+        lines = [line for *_, line in code.co_lines() if line is not None]
+        if lines:
+            found.setdefault(code.co_filename, []).append((min(lines), max(lines), name))
+    return found
+
+
+def _walk(request: dict) -> dict:
+    """The commands that walk the heap with objgraph."""
+    command = request["command"]
+    if command == "growth":
+        return _growth(request["limit"])
+    if command == "common":
+        return {"common": _common(request["limit"])}
+    if command == "chain":
+        return _chain(request["type"], request["depth"])
+    # report: what the debug_memory task logs
+    body = _growth(request["limit"])
+    body["common"] = _common(request["limit"])
+    if "type" in request:
+        body["chain"] = _chain(request["type"], request["depth"])["chain"]
+    return body
 
 
 def _answered(began: float, body: dict) -> dict:

@@ -75,6 +75,7 @@ def test_the_leaky_tasks_line_is_the_top_site_and_tracing_stops_after(workers, f
     assert top["size"] >= 40 * 256 * 1024
     assert top["count"] >= 40
     assert top["traceback"][-1]["line"] == top["line"]  # the most recent frame last
+    assert top["task"] == "leakapp.keep_kib"  # the task whose code it is
     assert answer["tasks_during"] == 40
     assert answer["native"] is False
     assert answer["was_tracing"] is False
