@@ -306,6 +306,16 @@ def build_parser() -> argparse.ArgumentParser:
     allocs.add_argument("--keep", action="store_true", help="leave tracemalloc tracing afterwards")
     allocs.add_argument("--json", action="store_true", help="print the agent's answer as JSON")
     _add_broker(allocs)
+    attach = commands.add_parser(
+        "attach",
+        help="load leaktui's agent into a running worker, without a restart",
+        description="Load leaktui's agent into every process of a running Celery worker (its "
+        "main process, then each pool child), as if it had been started with "
+        "'-I leaktui.agent'. Python 3.14 and later: through sys.remote_exec; before: through "
+        "ptrace, on Linux x86-64. Needs the right to trace the worker (its user, or root).",
+    )
+    attach.add_argument("pid", type=_pid, metavar="PID", help="any process of the worker")
+    attach.add_argument("--json", action="store_true", help="print the outcome as JSON")
     tasks = commands.add_parser(
         "tasks",
         help="which task keeps memory inside a worker process",
@@ -387,6 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "objgraph": cmd_objgraph,
         "allocs": cmd_allocs,
         "tasks": cmd_tasks,
+        "attach": cmd_attach,
     }[args.command]
     try:
         return handler(args)
@@ -517,6 +528,28 @@ def cmd_allocs(args: argparse.Namespace) -> int:
         return 1
     print(json.dumps(answer, indent=2) if args.json else report.allocs_text(answer))
     return 0
+
+
+def cmd_attach(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from leaktui.attach import AttachError, attach
+
+    try:
+        outcomes = attach(args.pid)
+    except AttachError as exc:
+        print(f"leaktui: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps([asdict(o) for o in outcomes], indent=2))
+    else:
+        said = {"loaded": "agent loaded", "already": "agent already loaded", "failed": "FAILED"}
+        for o in outcomes:
+            print(f"pid {o.pid} ({o.role}): {said[o.outcome]}")
+        for o in outcomes:
+            if o.detail:
+                print(f"leaktui: {o.detail}", file=sys.stderr)
+    return 0 if all(o.outcome != "failed" for o in outcomes) else 1
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:

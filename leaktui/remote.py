@@ -42,8 +42,9 @@ def ask(pid: int, request: dict, timeout: float = 30.0) -> dict:
     path = channel_path(pid, _owner(pid))
     if not path.exists():
         raise AgentError(
-            f"pid {pid}: leaktui's agent is not loaded in this process; start the worker "
-            f"with '{AGENT_FLAG}' (celery -A proj worker {AGENT_FLAG})"
+            f"pid {pid}: leaktui's agent is not loaded in this process; load it now with "
+            f"'leaktui attach {pid}', or start the worker with '{AGENT_FLAG}' "
+            f"(celery -A proj worker {AGENT_FLAG})"
         )
     began = time.monotonic()
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:

@@ -8,7 +8,8 @@ is computed until asked. It imports only the standard library, objgraph, Celery 
 leaktui's own protocol module, never the rest of leaktui.
 
 Also registers the task ``leaktui.debug_memory``, which returns (and logs) the same
-report, for ``celery -A proj call leaktui.debug_memory``.
+report, for ``celery -A proj call leaktui.debug_memory``. ``leaktui attach`` loads it into
+a worker that is already running (``attached``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,13 @@ def _close(**_: object) -> None:
     channel, _channel = _channel, None
     if channel is not None:
         channel.stop()
+
+
+def attached() -> None:
+    """Called by ``leaktui attach`` in a process that is already running: worker_init and
+    worker_process_init have passed, so open the channel now. The signals above are
+    connected from here on: children the main process starts later open their own."""
+    _open()
 
 
 def _child(**_: object) -> None:

@@ -31,7 +31,8 @@ HINT = (
     "[b]objgraph[/b]: which Python types grow inside this process, and what holds them.\n"
     "[b]g[/b] fetches for the selected process · [b]Enter[/b] on a type shows what holds it"
     " · [b]a[/b] refreshes every 10 s.\n"
-    f"It needs leaktui's agent in the worker: [b]celery -A proj worker {AGENT_FLAG}[/b]"
+    "It needs leaktui's agent in the worker: [b]leaktui attach PID[/b] loads it now, "
+    f"[b]celery -A proj worker {AGENT_FLAG}[/b] at every start"
 )
 
 

@@ -1,0 +1,332 @@
+"""Queue a line of Python in another CPython process, through ptrace (Linux, x86-64).
+
+Python 3.14 has ``sys.remote_exec``; before it, tools stop the process under a debugger
+and call into the interpreter. gdb's way of calling a function saves and restores every
+register, the vector state too, and on machines whose kernel will not take gdb's vector
+state back (seen: gdb 13 on Sapphire Rapids guests, "Couldn't write extended state
+status") the process dies. So this module calls two functions itself, with the
+general-purpose registers only:
+
+1. ``mmap`` (libc), for a page that holds the code;
+2. ``Py_AddPendingCall(PyRun_SimpleString, page)``, which asks the interpreter to run the
+   code in its main thread, at its next safe point, with the GIL held.
+
+A process whose main thread waits in a system call without the GIL (a prefork child
+waiting for its next task blocks in read() until one comes, so a queued call would wait as
+long) gets the code run at once instead, as a C extension's callback would run it:
+``PyGILState_Ensure``, ``PyRun_SimpleString``, ``PyGILState_Release``, in that thread.
+
+Only the main thread is stopped, and only while it waits in a system call: there, the
+calling convention lets a callee clobber every vector register, so those need not be
+saved. A thread that is running code is let go at once and tried again a little later.
+The thread's registers are restored before it is let go, and the system call it was in
+is restarted as after any signal. Signals that arrive meanwhile are held and sent again.
+The page (4 KiB) stays mapped: the queued call reads it later.
+
+The functions' addresses are this process's own, moved to where the same files are
+mapped in the target: the target must run the same interpreter file and the same libc,
+which the caller checks first (``same_files``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PTRACE_CONT = 7
+PTRACE_GETREGS = 12
+PTRACE_SETREGS = 13
+PTRACE_DETACH = 17
+PTRACE_SEIZE = 0x4206
+PTRACE_INTERRUPT = 0x4207
+WALL = 0x40000000
+PAGE = 4096
+CALL_TIMEOUT = 5.0
+"""Seconds a called function may take (mmap, queueing a call: microseconds)."""
+GIL_TIMEOUT = 30.0
+"""Seconds to wait for the GIL, and for the code to run, when it runs at once."""
+WAITING = frozenset({0, 7, 23, 35, 43, 45, 47, 61, 202, 230, 232, 247, 270, 271, 281, 288, 441})
+"""System calls that wait (read, poll, select, nanosleep, accept, recvfrom, recvmsg, wait4,
+futex, clock_nanosleep, epoll_wait, waitid, pselect6, ppoll, epoll_pwait, accept4,
+epoll_pwait2). Not mmap, brk and the like, which malloc makes holding its locks. futex is
+in: the children of a prefork pool wait on a semaphore for their turn to read a task, and
+a thread that waits on a lock without the GIL is in C code that touches no Python object."""
+
+
+class InjectError(Exception):
+    """Injection failed; the process was left as it was. The message is for the user."""
+
+
+_REGISTERS = (
+    *("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx"),
+    *("rdx", "rsi", "rdi", "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base"),
+    *("gs_base", "ds", "es", "fs", "gs"),
+)
+
+
+class _Regs(ctypes.Structure):
+    """struct user_regs_struct (x86-64)."""
+
+    _fields_ = [(name, ctypes.c_ulonglong) for name in _REGISTERS]
+
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+_libc.ptrace.restype = ctypes.c_long
+_libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
+
+
+def _ptrace(request: int, pid: int, addr: int = 0, data: object = 0) -> int:
+    result = _libc.ptrace(request, pid, addr, data)
+    if result == -1:
+        err = ctypes.get_errno()
+        if err:
+            raise OSError(err, os.strerror(err))
+    return result
+
+
+@dataclass(frozen=True)
+class Mapping:
+    start: int
+    offset: int
+    inode: tuple[int, int]
+    """(device, inode) of the file mapped."""
+    path: str
+
+
+def mappings(pid: int | str) -> list[Mapping]:
+    """The file-backed mappings of a process, from /proc/PID/maps."""
+    try:
+        text = Path(f"/proc/{pid}/maps").read_text()
+    except FileNotFoundError:
+        raise InjectError(f"pid {pid}: no such process") from None
+    except PermissionError:
+        raise InjectError(
+            f"pid {pid}: cannot read /proc/{pid}/maps (another user's process: run leaktui "
+            "attach as that user)"
+        ) from None
+    out = []
+    for line in text.splitlines():
+        parts = line.split(maxsplit=5)
+        if len(parts) < 6 or not parts[5].startswith("/"):
+            continue
+        start = int(parts[0].split("-")[0], 16)
+        major, minor = (int(x, 16) for x in parts[3].split(":"))
+        out.append(
+            Mapping(start, int(parts[2], 16), (os.makedev(major, minor), int(parts[4])), parts[5])
+        )
+    return out
+
+
+def _address(name: str, library: ctypes.CDLL) -> int:
+    return ctypes.cast(getattr(library, name), ctypes.c_void_p).value or 0
+
+
+def _moved(address: int, mine: list[Mapping], theirs: list[Mapping]) -> int | None:
+    """Where ``address`` of this process is in the target: the same offset in the same file."""
+    here = [m for m in mine if m.start <= address]
+    if not here:
+        return None
+    m = max(here, key=lambda m: m.start)
+    delta = address - m.start + m.offset
+    for t in theirs:
+        if t.inode == m.inode and t.offset == m.offset:
+            return t.start + delta - t.offset
+    return None
+
+
+def functions(pid: int) -> dict[str, int]:
+    """The target's addresses of mmap, Py_AddPendingCall and PyRun_SimpleString; an
+    InjectError naming the file that differs when the target does not map ours."""
+    mine, theirs = mappings("self"), mappings(pid)
+    wanted = {"mmap": _address("mmap", _libc)} | {
+        name: _address(name, ctypes.pythonapi)
+        for name in (
+            "Py_AddPendingCall",
+            "PyRun_SimpleString",
+            "PyGILState_Check",
+            "PyGILState_Ensure",
+            "PyGILState_Release",
+        )
+    }
+    found = {}
+    for name, address in wanted.items():
+        moved = _moved(address, mine, theirs)
+        if moved is None:
+            file = next((m.path for m in mine if m.start <= address), "?")
+            raise InjectError(
+                f"pid {pid} does not run the same {Path(file).name} as leaktui ({file}): "
+                "run leaktui attach with the worker's own Python (install leaktui there)"
+            )
+        found[name] = moved
+    return found
+
+
+def run_python(pid: int, code: str, tries: int = 100) -> str:
+    """Run ``code`` in ``pid``'s main thread, at once or at its next safe point (see the
+    module's docstring): ``ran`` or ``queued``."""
+    data = code.encode() + b"\0"
+    if len(data) > PAGE:
+        raise InjectError("the code to inject is over 4 KiB")
+    where = functions(pid)
+    for _ in range(tries):
+        with _Stopped(pid) as stopped:
+            if stopped.in_syscall:
+                page = stopped.call(where["mmap"], 0, PAGE, 3, 0x22, 2**64 - 1, 0)
+                if page >= 2**64 - 4096:  # -errno
+                    raise InjectError(f"pid {pid}: mmap failed ({os.strerror(2**64 - page)})")
+                stopped.write(page, data)
+                if stopped.syscall in WAITING and stopped.call(where["PyGILState_Check"]) == 0:
+                    state = stopped.call(where["PyGILState_Ensure"], timeout=GIL_TIMEOUT)
+                    try:
+                        stopped.call(where["PyRun_SimpleString"], page, timeout=GIL_TIMEOUT)
+                    finally:
+                        stopped.call(where["PyGILState_Release"], state & 0xFFFFFFFF)
+                    return "ran"
+                queued = stopped.call(where["Py_AddPendingCall"], where["PyRun_SimpleString"], page)
+                if queued != 0:
+                    raise InjectError(f"pid {pid}: the interpreter's queue of calls is full")
+                return "queued"
+        time.sleep(0.02)
+    raise InjectError(
+        f"pid {pid}: its main thread never waited in a system call in {tries * 0.02:g} s "
+        "(busy on the CPU); try again when the worker is less busy"
+    )
+
+
+class _Stopped:
+    """The main thread stopped under ptrace (PTRACE_SEIZE, then PTRACE_INTERRUPT); on exit
+    its registers are put back, held signals sent again, and it is let go. SIGINT and
+    SIGTERM wait meanwhile: leaktui must not die with the thread's registers changed."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.saved = _Regs()
+        self.held: list[int] = []
+        self.in_syscall = False
+        self.syscall = -1
+
+    def __enter__(self) -> _Stopped:
+        self._mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            _ptrace(PTRACE_SEIZE, self.pid)
+        except OSError as exc:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
+            raise _refused(self.pid, exc) from None
+        try:
+            _ptrace(PTRACE_INTERRUPT, self.pid)
+            self._wait_stop(expect_trap=True)
+            _ptrace(PTRACE_GETREGS, self.pid, 0, ctypes.byref(self.saved))
+        except BaseException:
+            self._detach()
+            raise
+        # orig_rax is the system call's number while the thread is in one, -1 otherwise.
+        self.in_syscall = self.saved.orig_rax != 2**64 - 1
+        self.syscall = self.saved.orig_rax if self.in_syscall else -1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            _ptrace(PTRACE_SETREGS, self.pid, 0, ctypes.byref(self.saved))
+        finally:
+            self._detach()
+
+    def _detach(self) -> None:
+        try:
+            with contextlib.suppress(OSError):
+                _ptrace(PTRACE_DETACH, self.pid, 0, 0)
+            for sig in self.held:
+                with contextlib.suppress(OSError):
+                    os.kill(self.pid, sig)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
+
+    def write(self, address: int, data: bytes) -> None:
+        fd = os.open(f"/proc/{self.pid}/mem", os.O_RDWR)
+        try:
+            if os.pwrite(fd, data, address) != len(data):
+                raise InjectError(f"pid {self.pid}: a short write to its memory")
+        finally:
+            os.close(fd)
+
+    def call(self, function: int, *args: int, timeout: float = CALL_TIMEOUT) -> int:
+        """Call ``function(*args)`` on the stopped thread; it returns to address 0, which
+        stops the thread again (SIGSEGV, never delivered). Returns rax."""
+        regs = _Regs.from_buffer_copy(self.saved)
+        for name, value in zip(("rdi", "rsi", "rdx", "rcx", "r8", "r9"), args, strict=False):
+            setattr(regs, name, value)
+        regs.rip, regs.rax = function, 0
+        regs.orig_rax = 2**64 - 1  # no system call to restart while the function runs
+        sp = ((self.saved.rsp - 1024) & ~0xF) - 8  # below the red zone; aligned at entry
+        self.write(sp, (0).to_bytes(8, "little"))
+        regs.rsp = sp
+        _ptrace(PTRACE_SETREGS, self.pid, 0, ctypes.byref(regs))
+        _ptrace(PTRACE_CONT, self.pid, 0, 0)
+        self._wait_stop(expect_trap=False, timeout=timeout)
+        done = _Regs()
+        _ptrace(PTRACE_GETREGS, self.pid, 0, ctypes.byref(done))
+        if done.rip != 0:
+            raise InjectError(f"pid {self.pid}: a call stopped at {done.rip:#x}, not at its return")
+        return done.rax
+
+    def _wait_stop(self, expect_trap: bool, timeout: float = CALL_TIMEOUT) -> None:
+        """Wait for the thread's stop: the interrupt's trap, or the call's return (SIGSEGV
+        at address 0). Other signals that stop it meanwhile are held for later."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                waited, status = os.waitpid(self.pid, os.WNOHANG | WALL)
+            except ChildProcessError:
+                raise InjectError(f"pid {self.pid} ended") from None
+            if waited == 0:
+                time.sleep(0.001)
+                continue
+            if not os.WIFSTOPPED(status):
+                raise InjectError(f"pid {self.pid} ended")
+            sig = os.WSTOPSIG(status)
+            if expect_trap and sig == signal.SIGTRAP and status >> 16:
+                return  # PTRACE_EVENT_STOP: the interrupt
+            if not expect_trap and sig == signal.SIGSEGV:
+                return
+            if status >> 16 == 0:  # a signal on its way in: hold it, let the thread go on
+                self.held.append(sig)
+            _ptrace(PTRACE_CONT, self.pid, 0, 0)
+        raise InjectError(f"pid {self.pid} did not stop within {timeout:g} s")
+
+
+def _refused(pid: int, exc: OSError) -> InjectError:
+    """Why the kernel would not let leaktui trace ``pid``, and what to do."""
+    if exc.errno == errno.ESRCH:
+        return InjectError(f"pid {pid}: no such process")
+    if exc.errno != errno.EPERM:
+        return InjectError(f"pid {pid}: ptrace: {exc.strerror}")
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        tracer = int(next(ln for ln in status if ln.startswith("TracerPid:")).split()[1])
+        if tracer:
+            return InjectError(f"pid {pid} is being traced already, by pid {tracer} (a debugger)")
+    with contextlib.suppress(OSError):
+        if os.stat(f"/proc/{pid}").st_uid != os.geteuid() and os.geteuid() != 0:
+            return InjectError(
+                f"pid {pid} belongs to another user: run leaktui attach as that user"
+            )
+    scope = None
+    with contextlib.suppress(OSError, ValueError):
+        scope = int(Path("/proc/sys/kernel/yama/ptrace_scope").read_text())
+    if scope:
+        return InjectError(
+            f"pid {pid}: kernel.yama.ptrace_scope is {scope}, which forbids tracing it: run "
+            "leaktui attach with sudo"
+            + (" (scope 3 forbids it even then)" if scope == 3 else "")
+            + ", or 'sysctl kernel.yama.ptrace_scope=0'"
+        )
+    return InjectError(
+        f"pid {pid}: the kernel refused ptrace (EPERM): in a container, tracing needs "
+        "CAP_SYS_PTRACE (docker run --cap-add SYS_PTRACE)"
+    )

@@ -1,0 +1,128 @@
+"""leaktui attach on real workers started without the agent: every process gets it, the
+worker carries on through many attaches, and what cannot be attached to says why."""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import sys
+
+import psutil
+import pytest
+from harness import send_task, wait_for
+
+from leaktui.cli import main
+from leaktui.remote import ask, has_agent
+
+CAN_ATTACH = sys.platform == "linux" and (
+    sys.version_info >= (3, 14) or platform.machine() == "x86_64"
+)
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.usefixtures("runtime_dir"),
+    pytest.mark.timeout(240),
+    pytest.mark.skipif(not CAN_ATTACH, reason="attach: sys.remote_exec, or ptrace on x86-64"),
+]
+
+
+def pool_of(pid: int, size: int) -> list[int]:
+    def ready() -> list[int] | None:
+        kids = sorted(c.pid for c in psutil.Process(pid).children())
+        return kids if len(kids) == size else None
+
+    return wait_for(ready, 60, f"{size} pool children")
+
+
+def test_attach_loads_the_agent_into_the_main_process_and_every_child(
+    workers, fs_broker, capsys
+) -> None:
+    worker = workers.start(fs_broker, ["-c", "2", "-n", "attach@%h"])
+    worker.wait_ready()
+    kids = pool_of(worker.pid, 2)
+    assert not any(has_agent(p) for p in [worker.pid, *kids])
+    assert main(["attach", str(kids[0]), "--json"]) == 0  # any process of the worker will do
+    outcomes = json.loads(capsys.readouterr().out)
+    assert [(o["pid"], o["outcome"]) for o in outcomes] == [
+        (worker.pid, "loaded"),
+        (kids[0], "loaded"),
+        (kids[1], "loaded"),
+    ]
+    assert main(["ps", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    processes = {p["pid"]: p for w in listed["workers"] for p in w["processes"]}
+    assert all(processes[p]["agent"] for p in [worker.pid, *kids])
+    for pid in kids:
+        ask(pid, {"command": "growth", "limit": 200})  # a baseline
+    send_task(fs_broker, "leakapp.keep_things", 3000)
+    ran = wait_for(
+        lambda: next((p for p in kids if ask(p, {"command": "ping"})["tasks"] == 1), None),
+        60,
+        "a child to run the task",
+    )
+    growth = ask(ran, {"command": "growth", "limit": 200})["growth"]
+    assert {"type": "leakapp.LeakyThing", "count": 3000, "delta": 3000} in growth
+    assert main(["attach", str(worker.pid)]) == 0  # once is enough: the rest say so
+    assert capsys.readouterr().out.count("agent already loaded") == 3
+
+
+def test_a_recycled_child_of_an_attached_worker_has_the_agent(workers, fs_broker) -> None:
+    worker = workers.start(fs_broker, ["-c", "1", "--max-tasks-per-child", "1", "-n", "re@%h"])
+    worker.wait_ready()
+    (first,) = pool_of(worker.pid, 1)
+    assert main(["attach", str(worker.pid)]) == 0
+    send_task(fs_broker, "leakapp.noop")
+    wait_for(lambda: not psutil.pid_exists(first), 60, "the child to be recycled")
+    (second,) = wait_for(
+        lambda: [p for p in pool_of(worker.pid, 1) if p != first and has_agent(p)] or None,
+        60,
+        "the new child's channel",
+    )
+    assert ask(second, {"command": "ping"})["ok"]
+
+
+@pytest.mark.slow
+def test_twenty_injections_leave_a_busy_worker_working(workers, fs_broker) -> None:
+    """attach stops each process for a moment: twenty times into each process of a worker
+    that is running tasks, and then the attach itself."""
+    from leaktui.attach.ptrace import run_python
+
+    worker = workers.start(fs_broker, ["-c", "2", "-n", "busy@%h"])
+    worker.wait_ready()
+    kids = pool_of(worker.pid, 2)
+    for _ in range(300):
+        send_task(fs_broker, "leakapp.pause", 0.02)
+    for _ in range(20):
+        for pid in [worker.pid, *kids]:
+            assert run_python(pid, "pass") in ("ran", "queued")
+    assert main(["attach", str(worker.pid)]) == 0
+    assert pool_of(worker.pid, 2) == kids  # no child died or was replaced
+    done = lambda: sum(ask(p, {"command": "ping"})["tasks"] for p in kids)  # noqa: E731
+    before = done()
+    for _ in range(10):
+        send_task(fs_broker, "leakapp.noop")
+    wait_for(lambda: done() >= before + 10, 120, "the worker to keep finishing tasks")
+    assert worker.proc.poll() is None
+    assert "Traceback" not in worker.log.read_text()
+
+
+def test_a_process_that_is_not_a_celery_worker_is_refused(capsys) -> None:
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as other:
+        try:
+            assert main(["attach", str(other.pid)]) == 1
+            err = capsys.readouterr().err
+            assert f"pid {other.pid} is not a process of a Celery worker" in err
+            assert err.count("\n") == 1
+        finally:
+            other.kill()
+
+
+@pytest.mark.parametrize("pool", ["threads", "gevent"])
+def test_attach_to_a_threads_or_gevent_worker(workers, fs_broker, pool: str) -> None:
+    worker = workers.start(fs_broker, ["-P", pool, "-c", "4", "-n", f"attach-{pool}@%h"])
+    worker.wait_ready()
+    assert main(["attach", str(worker.pid)]) == 0
+    send_task(fs_broker, "leakapp.keep_things", 500)
+    wait_for(lambda: ask(worker.pid, {"command": "ping"})["tasks"] == 1, 60, "the task to run")
+    common = ask(worker.pid, {"command": "common", "limit": 200})["common"]
+    assert {"type": "leakapp.LeakyThing", "count": 500} in common
