@@ -26,6 +26,11 @@ def rate(bytes_per_hour: float) -> str:
     return ("+" if bytes_per_hour >= 0 else "-") + size(abs(bytes_per_hour)) + "/h"
 
 
+def signed_size(n: float) -> str:
+    """``+1.3 MiB``, ``-512 B``: a change in size."""
+    return ("+" if n >= 0 else "-") + size(abs(n))
+
+
 def count(n: int | None) -> str:
     return "-" if n is None else str(n)
 
@@ -116,3 +121,12 @@ def eta_short(seconds: float) -> str:
     if seconds >= 3600:
         return f"{seconds / 3600:.0f}h"
     return f"{max(1, round(seconds / 60))}m"
+
+
+def site_path(path: str) -> str:
+    """Where an allocation site is, short enough for a table: from the package down inside
+    site-packages, else the file with its folder (``apps/leakapp.py``)."""
+    if "site-packages/" in path:
+        return path.rsplit("site-packages/", 1)[1]
+    parts = path.split("/")
+    return "/".join(parts[-2:]) if len(parts) > 2 else path

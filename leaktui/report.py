@@ -244,19 +244,6 @@ def objgraph_text(answer: dict) -> str:
     return "\n".join(lines)
 
 
-def site_path(path: str) -> str:
-    """Where a site is, short enough for a table: from the package down inside
-    site-packages, else the file with its folder (``apps/leakapp.py``)."""
-    if "site-packages/" in path:
-        return path.rsplit("site-packages/", 1)[1]
-    parts = path.split("/")
-    return "/".join(parts[-2:]) if len(parts) > 2 else path
-
-
-def _signed(n: int) -> str:
-    return ("+" if n >= 0 else "-") + fmt.size(abs(n))
-
-
 def allocs_text(answer: dict) -> str:
     """The agent's allocation sites as a table, with what tracing took and what it cost."""
     traced_growth = answer["traced"][1] - answer["traced"][0]
@@ -266,7 +253,8 @@ def allocs_text(answer: dict) -> str:
         f"pid {answer['pid']} · traced for {answer['seconds_traced']:.1f} s · "
         f"{answer['tasks_during']} tasks finished meanwhile · "
         f"{frames} frame{'s' if frames != 1 else ''} per allocation",
-        f"memory Python traced: {_signed(traced_growth)} · RSS: {_signed(rss_growth)}",
+        f"memory Python traced: {fmt.signed_size(traced_growth)} · "
+        f"RSS: {fmt.signed_size(rss_growth)}",
     ]
     cost = answer["cost"]
     said = []
@@ -285,8 +273,8 @@ def allocs_text(answer: dict) -> str:
         lines += [
             "",
             f"NATIVE MEMORY: RSS grew {fmt.size(rss_growth)} while Python's allocations grew "
-            f"{_signed(traced_growth)}. The growth is outside Python's objects (a C extension, "
-            "or the allocator): next, 'memray run --native' or valgrind.",
+            f"{fmt.signed_size(traced_growth)}. The growth is outside Python's objects (a C "
+            "extension, or the allocator): next, 'memray run --native' or valgrind.",
         ]
     sites = answer.get("sites") or []
     lines += ["", "WHERE LIVE MEMORY GREW (largest first)"]
@@ -298,9 +286,9 @@ def allocs_text(answer: dict) -> str:
                 ["SIZE", "BLOCKS", "SITE", "TASK", "SOURCE"],
                 [
                     [
-                        _signed(s["size"]),
+                        fmt.signed_size(s["size"]),
                         f"{s['count']:+d}",
-                        f"{site_path(s['file'])}:{s['line']}",
+                        f"{fmt.site_path(s['file'])}:{s['line']}",
                         s.get("task", "-"),
                         s["source"],
                     ]
@@ -310,18 +298,18 @@ def allocs_text(answer: dict) -> str:
         )
     for s in sites[:3]:
         if len(s.get("traceback") or []) > 1:
-            lines += ["", f"TRACEBACK OF {site_path(s['file'])}:{s['line']} (most recent last)"]
+            lines += ["", f"TRACEBACK OF {fmt.site_path(s['file'])}:{s['line']} (most recent last)"]
             for f in s["traceback"]:
-                lines.append(f"  {site_path(f['file'])}:{f['line']}  {f['source']}")
+                lines.append(f"  {fmt.site_path(f['file'])}:{f['line']}  {f['source']}")
     return "\n".join(lines)
 
 
 def retained_per_run(row: dict, unit: str = " a run") -> str:
     """``+24.0 KiB a run (+22.1 KiB to +25.9 KiB)``."""
-    text = f"{_signed(row['bytes_per_run'])}{unit}"
+    text = f"{fmt.signed_size(row['bytes_per_run'])}{unit}"
     if row.get("bytes_per_run_ci"):
         low, high = row["bytes_per_run_ci"]
-        text += f" ({_signed(low)} to {_signed(high)})"
+        text += f" ({fmt.signed_size(low)} to {fmt.signed_size(high)})"
     return text
 
 
@@ -330,7 +318,7 @@ def tasks_text(answer: dict) -> str:
     rows = answer.get("by_task") or []
     lines = [
         f"pid {answer['pid']} · {answer['tasks']} tasks finished · RSS grew "
-        f"{_signed(answer['growth'])} since the first task began"
+        f"{fmt.signed_size(answer['growth'])} since the first task began"
     ]
     if not rows:
         lines.append("no task has finished in this process since the agent was loaded")
@@ -344,7 +332,7 @@ def tasks_text(answer: dict) -> str:
                     r["task"],
                     str(r["runs"]),
                     retained_per_run(r, unit=""),
-                    _signed(r["bytes"]),
+                    fmt.signed_size(r["bytes"]),
                     f"{r['share']:.0%}" if r["share"] is not None else "-",
                 ]
                 for r in rows

@@ -1,10 +1,10 @@
-"""Queue a line of Python in another CPython process, through ptrace (Linux, x86-64).
+"""Run a line of Python in another CPython process, through ptrace (Linux, x86-64).
 
 Python 3.14 has ``sys.remote_exec``; before it, tools stop the process under a debugger
 and call into the interpreter. gdb's way of calling a function saves and restores every
-register, the vector state too, and on machines whose kernel will not take gdb's vector
-state back (seen: gdb 13 on Sapphire Rapids guests, "Couldn't write extended state
-status") the process dies. So this module calls two functions itself, with the
+register, the vector state too; where the kernel will not take that state back (seen: gdb
+13.1 in a Firecracker VM on a Xeon with AMX, "Couldn't write extended state status: Bad
+address") the process dies. So this module calls a few functions itself, with the
 general-purpose registers only:
 
 1. ``mmap`` (libc), for a page that holds the code;
@@ -25,7 +25,7 @@ The page (4 KiB) stays mapped: the queued call reads it later.
 
 The functions' addresses are this process's own, moved to where the same files are
 mapped in the target: the target must run the same interpreter file and the same libc,
-which the caller checks first (``same_files``).
+which ``functions`` checks first (it names the file that differs).
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ sees inside the process (objgraph growth, gc) and by the verdicts:
 | uncollectable objects or gc.garbage grow     | reference cycles                     |
 | a Python type grows along with RSS           | an unbounded cache or collection     |
 | RSS grows while Python object counts stay flat | a C extension or the allocator     |
+| RSS grows while tracemalloc's total stays flat | a C extension or the allocator     |
+| one allocation site keeps most of the growth | that line (allocs, with its task)    |
 
 Always with the stopgap: ``--max-memory-per-child``, from the baseline that was observed.
 """
@@ -28,6 +30,10 @@ MIB = 1 << 20
 PERSISTENT_DELTA = 20
 #: Object counts are "flat" when they grow by less than this many per fetch, on average.
 FLAT_OBJECTS = 1000
+#: One site "dominates" when it keeps at least this share of what Python's allocations
+#: grew by over the window, and at least SITE_FLOOR bytes.
+DOMINANT = 0.5
+SITE_FLOOR = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +59,15 @@ def diagnose(
     fds: Verdict | None,
     fetches: Sequence[Fetch] = (),
     now: float | None = None,
+    sites: dict | None = None,
 ) -> Diagnosis | None:
     """The likeliest cause given what is known; None when nothing grows.
 
     ``fetches`` are the agent's answers, oldest first; the first one is a baseline (its
     growth counts everything), so evidence starts from the second. ``now`` is the moment
-    of the verdict, to find where the growth started from.
+    of the verdict, to find where the growth started from. ``sites`` is the agent's
+    last allocs answer: the line that keeps memory, or that Python's allocations did not
+    grow (native memory).
     """
     growing = memory is not None and memory.kind in ("leak", "suspect")
     fd_leak = fds is not None and fds.kind == "leak"
@@ -72,6 +81,8 @@ def diagnose(
             "own context manager; ls -l /proc/PID/fd shows what they are",
             stopgap,
         )
+    if sites is not None and (found := _from_sites(sites, stopgap)) is not None:
+        return found
     later = list(fetches[1:])
     if len(later) >= 2 and later[-1].garbage + later[-1].uncollectable > max(
         later[0].garbage + later[0].uncollectable, 0
@@ -110,8 +121,38 @@ def diagnose(
             )
     return Diagnosis(
         _what_growth_follows(memory) or "growing; the cause is not known yet",
-        "fetch objgraph (g) twice or more, a few minutes apart, from the growing process: "
-        "the agent tells a growing type from flat object counts",
+        "trace allocations (t) in the growing process for the line that keeps memory, or "
+        "fetch objgraph (g) twice or more, a few minutes apart, for the type that grows",
+        stopgap,
+    )
+
+
+def _from_sites(answer: dict, stopgap: str | None) -> Diagnosis | None:
+    """Native memory, or the one line that keeps most of what Python's allocations grew."""
+    if answer.get("native"):
+        rss = answer["rss"][1] - answer["rss"][0]
+        traced = answer["traced"][1] - answer["traced"][0]
+        return Diagnosis(
+            f"RSS grew {fmt.size(rss)} while Python's allocations grew {fmt.signed_size(traced)}: "
+            "native memory, from a C extension or the allocator",
+            "profile native allocations: memray run --native, or valgrind; try "
+            "MALLOC_ARENA_MAX=2 for glibc's per-thread arenas",
+            stopgap,
+        )
+    found = answer.get("sites") or []
+    traced = answer["traced"][1] - answer["traced"][0]
+    seconds = answer.get("seconds_traced") or 0
+    if not found or traced <= 0 or seconds <= 0:
+        return None
+    top = found[0]
+    if top["size"] < max(DOMINANT * traced, SITE_FLOOR):
+        return None
+    task = f" (task {top['task']})" if top.get("task") else ""
+    where = f"{fmt.site_path(top['file'])}:{top['line']}"
+    return Diagnosis(
+        f"{where} {top['source']} keeps {fmt.rate(top['size'] / seconds * 3600)}{task}",
+        f"bound or release what {where} keeps: a collections.deque(maxlen=N), "
+        "functools.lru_cache(maxsize=N), or clear it after each task",
         stopgap,
     )
 

@@ -119,3 +119,36 @@ async def test_out_of_reach_of_the_local_channel_the_pane_goes_through_the_broke
                 seconds=40,  # past the pane's own 30 s, so that its error is seen
                 seen=lambda s=status: text_of(s),
             )
+
+
+async def test_t_traces_the_child_and_enter_shows_a_sites_source(
+    fs_broker, workers, monkeypatch
+) -> None:
+    from leaktui.tui.widgets import allocs_pane
+
+    monkeypatch.setattr(allocs_pane, "WINDOW", 3.0)
+    worker = workers.start(fs_broker, ["-c", "1", "-n", "allocs-pane@%h", "-I", "leaktui.agent"])
+    worker.wait_ready()
+    child = worker.child_with_agent()
+    app = LeakTuiApp(LiveSource(Monitor(hostname=socket.gethostname(), match="^allocs-pane@"), 0.5))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_child(pilot, app, child)
+        pane = app.screen.query_one(allocs_pane.AllocsPane)
+        await pilot.press("t")
+        status = pane.query_one("#allocs-status", Static)
+        await until(pilot, lambda: "tracing allocations" in text_of(status), "the window")
+        assert pane.display
+        for _ in range(10):
+            send_task(fs_broker, "leakapp.keep_kib", 256)
+        sites = pane.query_one("#allocs-table", DataTable)
+        await until(pilot, lambda: sites.display and sites.row_count > 0, "the sites", 20)
+        site, task = str(sites.get_cell_at((0, 2))), str(sites.get_cell_at((0, 3)))
+        assert site.startswith("apps/leakapp.py:")
+        assert task == "leakapp.keep_kib"
+        assert "RSS +" in text_of(status)
+        sites.focus()
+        sites.move_cursor(row=0)
+        await pilot.press("enter")
+        detail = pane.query_one("#allocs-detail", Static)
+        await until(pilot, lambda: "_kept.append(" in text_of(detail), "the site's source")
+        assert "celery/app/trace.py" in text_of(detail)  # the traceback into the task

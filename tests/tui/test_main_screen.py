@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import ContentSwitcher, DataTable, Static
 from textual.widgets._footer import FooterKey
 from tui_fakes import (
     LEAK,
@@ -227,32 +227,45 @@ async def test_a_badge_that_arrives_later_is_not_clipped() -> None:
 
 @pytest.mark.timeout(30)
 async def test_on_a_short_terminal_g_puts_the_objgraph_pane_in_the_charts_place() -> None:
-    """At 80x24 the diagnosis fills the side column: the pane must still be seen after g."""
+    """At 80x24 the diagnosis fills the side column: the pane must still be seen after g
+    (or t, for allocations)."""
     async with running((80, 24)) as (app, source, pilot):
         await feed(pilot, source, fleet(1))
         await pilot.press("enter")
         screen = app.screen
-        chart, pane = screen.query_one(RssChart), screen.query_one(ObjgraphPane)
+        chart, panes = screen.query_one(RssChart), screen.query_one(ContentSwitcher)
+        pane = screen.query_one(ObjgraphPane)
         assert chart.display
-        assert not pane.display
+        assert not panes.display
         assert "chart" not in _footer_actions(screen)
         await pilot.press("g")  # pid 100 has no agent: the pane says so, and is seen
         status = pane.query_one("#objgraph-status", Static)
         await until(pilot, lambda: "pid 100" in text_of(status), "the fetch's answer")
         assert not chart.display
-        assert pane.display
+        assert panes.display
+        assert panes.current == "objgraph"
         assert status.region.height >= 1
         assert screen.region.contains_region(status.region)
         assert pane.region.width >= 40  # room for the growth table's four columns
         assert "chart" in _footer_actions(screen)
         await pilot.press("c")
         assert chart.display
-        assert not pane.display
+        assert not panes.display
+        await pilot.press("t")  # allocations take the same place
+        traced = screen.query_one("#allocs-status", Static)
+        await until(
+            pilot,
+            lambda: "pid 100" in text_of(traced) and "tracing" not in text_of(traced),
+            "the trace's answer",
+        )
+        assert not chart.display
+        assert panes.current == "allocs"
+        assert screen.region.contains_region(traced.region)
         await pilot.press("g")
         await pilot.resize_terminal(120, 40)  # tall: the chart, and the pane beside it
         await pilot.pause()
         assert chart.display
-        assert pane.display
+        assert panes.display
         assert chart.region.x < pane.region.x
         assert "chart" not in _footer_actions(screen)
 
@@ -264,7 +277,7 @@ async def test_at_80_columns_the_footer_shows_every_key_whole() -> None:
         await feed(pilot, source, fleet(1))
         for key, expected in [
             (None, {"Sort RSS", "Filter", "Quit", "Help", "Pause", "Export"}),
-            ("enter", {"Back", "objgraph", "Auto-refresh", "Quit", "Help", "Pause", "Export"}),
+            ("enter", {"Back", "objgraph", "allocs", "Auto", "Quit", "Help", "Pause", "Export"}),
             ("g", {"Chart", "Quit", "Pause", "Export"}),
         ]:
             if key:

@@ -88,3 +88,45 @@ def test_one_fetch_after_the_baseline_is_enough_for_a_type_that_grew_a_lot() -> 
 def test_on_a_tie_the_applications_type_is_named_not_the_list_that_holds_it() -> None:
     found = diagnose(LEAK, None, fetches({"list": 24, "app.Report": 24}), NOW)
     assert "app.Report keeps growing" in found.cause
+
+
+def _allocs(sites: list[dict], traced: int, rss: int, native: bool = False) -> dict:
+    """An allocs answer as the agent gives it, over a 10 s window."""
+    return {
+        "seconds_traced": 10.0,
+        "traced": [0, traced],
+        "rss": [100 * MIB, 100 * MIB + rss],
+        "native": native,
+        "sites": sites,
+    }
+
+
+def test_one_site_that_keeps_most_of_the_growth_is_named_with_its_task() -> None:
+    site = {
+        "file": "/srv/app/proj/tasks.py",
+        "line": 42,
+        "size": 10 * MIB,
+        "source": "reports.append(report)",
+        "task": "proj.build_report",
+    }
+    small = {"file": "/srv/app/proj/util.py", "line": 7, "size": MIB, "source": "x = []"}
+    found = diagnose(LEAK, None, sites=_allocs([site, small], 12 * MIB, 12 * MIB))
+    assert found.cause == (
+        "proj/tasks.py:42 reports.append(report) keeps +3.5 GiB/h (task proj.build_report)"
+    )
+    assert "proj/tasks.py:42" in found.next_step
+
+
+def test_rss_growth_that_python_did_not_allocate_is_native() -> None:
+    found = diagnose(LEAK, None, sites=_allocs([], 80 * 1024, 20 * MIB, native=True))
+    assert found.cause.startswith("RSS grew 20.0 MiB while Python's allocations grew +80.0 KiB")
+    assert "memray run --native" in found.next_step
+
+
+def test_sites_that_share_the_growth_name_no_line() -> None:
+    sites = [
+        {"file": f"/srv/app/proj/m{i}.py", "line": i, "size": MIB, "source": "..."}
+        for i in range(1, 6)
+    ]
+    found = diagnose(LEAK, None, sites=_allocs(sites, 5 * MIB, 5 * MIB))
+    assert ".py:" not in found.cause

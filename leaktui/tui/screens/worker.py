@@ -1,4 +1,5 @@
-"""The worker screen: each pool process, a chart of the selected one, why its verdict."""
+"""The worker screen: each pool process, a chart of the selected one, why its verdict, and
+what the agent sees inside it (objgraph, allocations)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Static
+from textual.widgets import ContentSwitcher, Static
 
 from leaktui.core.diagnosis import diagnose
 from leaktui.core.model import Snapshot, Worker
+from leaktui.tui.widgets.allocs_pane import AllocsPane
 from leaktui.tui.widgets.key_footer import KeyFooter
 from leaktui.tui.widgets.objgraph_pane import ObjgraphPane
 from leaktui.tui.widgets.process_table import ProcessTable
@@ -35,8 +37,27 @@ class WorkerScreen(Screen):
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (SHORT, "-tall")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
-        Binding("g", "objgraph", "objgraph", id="objgraph"),
-        Binding("a", "auto_refresh", "Auto-refresh", id="objgraph-auto"),
+        Binding(
+            "g",
+            "objgraph",
+            "objgraph",
+            tooltip="objgraph: the Python types that grow in the selected process",
+            id="objgraph",
+        ),
+        Binding(
+            "t",
+            "allocs",
+            "allocs",
+            tooltip="allocations: trace the selected process for 10 s, the lines that keep memory",
+            id="allocs",
+        ),
+        Binding(
+            "a",
+            "auto_refresh",
+            "Auto",
+            tooltip="objgraph again every 10 s (a again to stop)",
+            id="objgraph-auto",
+        ),
         Binding("c", "chart", "Chart", id="worker-chart"),
         Binding("j,down", "cursor_down", "Down", key_display="j ↓", show=False, id="worker-down"),
         Binding("k,up", "cursor_up", "Up", key_display="k ↑", show=False, id="worker-up"),
@@ -56,7 +77,9 @@ class WorkerScreen(Screen):
             with Vertical(id="side"):
                 with VerticalScroll(id="reason-box"):  # scrolls where the screen is short
                     yield Static(id="reason")
-                yield ObjgraphPane(id="objgraph")
+                with ContentSwitcher(initial="objgraph", id="panes"):
+                    yield ObjgraphPane(id="objgraph")
+                    yield AllocsPane(id="allocs")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -103,7 +126,8 @@ class WorkerScreen(Screen):
         if fds is not None:
             reason.append(f"\nopen files: {fds.kind}: {fds.reason}")
         fetches = self.query_one(ObjgraphPane).fetches_for(pid)
-        found = diagnose(verdict, fds, fetches, snapshot.time)
+        sites = self.query_one(AllocsPane).answer_for(pid)
+        found = diagnose(verdict, fds, fetches, snapshot.time, sites)
         if found is not None:
             reason.append("\nlikely: ", style="bold yellow")
             reason.append(found.cause)
@@ -114,6 +138,7 @@ class WorkerScreen(Screen):
         self.query_one("#reason", Static).update(reason)
 
     @on(ObjgraphPane.Fetched)
+    @on(AllocsPane.Traced)
     def _evidence_arrived(self) -> None:
         self._selected()  # the diagnosis may change with it
 
@@ -124,7 +149,16 @@ class WorkerScreen(Screen):
     def action_objgraph(self) -> None:
         """Fetch objgraph growth from inside the selected process, and show the pane."""
         if self._fetch_selected():
-            self._show_objgraph(True)
+            self._show_pane("objgraph")
+
+    def action_allocs(self) -> None:
+        """Trace allocations inside the selected process for a window, and show the sites."""
+        pid = self.query_one(ProcessTable).selected
+        if pid is None:
+            return
+        worker = self._worker(self.app.snapshot)  # type: ignore[attr-defined]
+        self.query_one(AllocsPane).trace(pid, worker.node if worker else None)
+        self._show_pane("allocs")
 
     def _fetch_selected(self) -> bool:
         """Ask the selected process's agent for its growth; False when none is selected.
@@ -154,18 +188,21 @@ class WorkerScreen(Screen):
         self.notify(f"objgraph every {AUTO_REFRESH:g} s", timeout=2)
 
     def action_chart(self) -> None:
-        """On a short screen, the chart again in place of the objgraph pane (g brings it back)."""
-        self._show_objgraph(False)
+        """On a short screen, the chart again in place of the pane (g or t brings it back)."""
+        self.set_class(False, "-pane")
+        self.refresh_bindings()
 
-    def _show_objgraph(self, on: bool) -> None:
-        """The "-objgraph" class: on a short screen the pane takes the chart's place."""
-        self.set_class(on, "-objgraph")
+    def _show_pane(self, which: str) -> None:
+        """objgraph or allocations in the side column; the "-pane" class: on a short
+        screen the pane takes the chart's place."""
+        self.query_one(ContentSwitcher).current = which
+        self.set_class(True, "-pane")
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """``c`` (back to the chart) only where the chart gave way: on a short screen."""
         if action == "chart":
-            return self.has_class("-short") and self.has_class("-objgraph")
+            return self.has_class("-short") and self.has_class("-pane")
         return True
 
     def on_resize(self) -> None:

@@ -20,7 +20,8 @@ from textual.widgets import DataTable, Static
 from leaktui import fmt
 from leaktui.core.diagnosis import Fetch
 from leaktui.protocol import ProtocolError
-from leaktui.remote import AGENT_FLAG, AgentError, ask, ask_broker, has_agent
+from leaktui.remote import AGENT_FLAG, AgentError
+from leaktui.tui.agent_calls import ask_agent
 
 #: Fetches remembered per process, for the history column.
 HISTORY = 8
@@ -30,7 +31,7 @@ BIG_HEAP = 1 << 30
 HINT = (
     "[b]objgraph[/b]: which Python types grow inside this process, and what holds them.\n"
     "[b]g[/b] fetches for the selected process · [b]Enter[/b] on a type shows what holds it"
-    " · [b]a[/b] refreshes every 10 s.\n"
+    " · [b]a[/b] refreshes every 10 s · [b]t[/b] traces allocations instead.\n"
     "It needs leaktui's agent in the worker: [b]leaktui attach PID[/b] loads it now, "
     f"[b]celery -A proj worker {AGENT_FLAG}[/b] at every start"
 )
@@ -80,17 +81,6 @@ class ObjgraphPane(Vertical):
 
     # -- fetching ------------------------------------------------------------------------------
 
-    def _ask(self, pid: int, node: str | None, request: dict, timeout: float) -> dict:
-        """Over the local channel; through the broker when the channel is out of reach (a
-        worker with a private /tmp, or on another host) and leaktui was given --broker."""
-        broker = getattr(self.app, "broker", None)
-        if broker and not has_agent(pid):
-            options = getattr(self.app, "broker_options", None)
-            return ask_broker(
-                broker, pid, request, node=node, timeout=timeout, transport_options=options
-            )
-        return ask(pid, request, timeout=timeout)
-
     def fetch(self, pid: int, rss: int | None, node: str | None = None) -> None:
         """Growth since the last fetch, for ``pid``; a big heap asks first."""
         if rss is not None and rss > BIG_HEAP and self._confirm_big != pid:
@@ -111,7 +101,7 @@ class ObjgraphPane(Vertical):
     @work(thread=True, exclusive=True, group="objgraph")
     def _fetch(self, pid: int, node: str | None) -> None:
         try:
-            answer = self._ask(pid, node, {"command": "growth", "limit": 30}, timeout=30)
+            answer = ask_agent(self.app, pid, node, {"command": "growth", "limit": 30}, timeout=30)
         except (AgentError, ProtocolError, OSError) as exc:
             self.post_message(self.Fetched(pid, None, str(exc)))
             return
@@ -184,7 +174,7 @@ class ObjgraphPane(Vertical):
     def _chain(self, pid: int, node: str | None, type_name: str) -> None:
         try:
             request = {"command": "chain", "type": type_name}
-            answer = self._ask(pid, node, request, timeout=60)
+            answer = ask_agent(self.app, pid, node, request, timeout=60)
             text = answer.get("chain") or answer.get("note", "no chain found")
         except (AgentError, ProtocolError, OSError) as exc:
             text = f"[error] {exc}"
