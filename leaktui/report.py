@@ -256,6 +256,14 @@ def allocs_text(answer: dict) -> str:
         f"memory Python traced: {fmt.signed_size(traced_growth)} · "
         f"RSS: {fmt.signed_size(rss_growth)}",
     ]
+    malloc = answer.get("malloc")
+    if malloc:
+        before, after = malloc
+        lines.append(
+            f"glibc malloc: in use {fmt.signed_size(after['in_use'] - before['in_use'])}, "
+            f"freed but kept {fmt.signed_size(after['free'] - before['free'])}, "
+            f"mmapped {fmt.signed_size(after['mmapped'] - before['mmapped'])}"
+        )
     cost = answer["cost"]
     said = []
     if cost.get("allocation_slowdown"):

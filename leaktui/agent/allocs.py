@@ -9,6 +9,7 @@ not is memory Python's allocator never saw (a C extension, or the allocator itse
 
 from __future__ import annotations
 
+import ctypes
 import linecache
 import os
 import threading
@@ -74,7 +75,7 @@ def _sites(request: dict, tasks_done: Callable[[], int]) -> dict:
     if not was_tracing:
         tracemalloc.start(frames)
     try:
-        rss_before, tasks_before = rss(), tasks_done()
+        rss_before, tasks_before, malloc_before = rss(), tasks_done(), malloc_totals()
         before = _snapshot()
         traced_before = tracemalloc.get_traced_memory()[0]
         overhead_before = tracemalloc.get_tracemalloc_memory()
@@ -83,7 +84,7 @@ def _sites(request: dict, tasks_done: Callable[[], int]) -> dict:
         traced_after = tracemalloc.get_traced_memory()[0]
         overhead_after = tracemalloc.get_tracemalloc_memory()
         after = _snapshot()
-        rss_after, tasks_after = rss(), tasks_done()
+        rss_after, tasks_after, malloc_after = rss(), tasks_done(), malloc_totals()
         waited = time.monotonic() - began
         found = _compare(after, before, request["limit"], tracemalloc.get_traceback_limit())
         del before, after
@@ -105,8 +106,29 @@ def _sites(request: dict, tasks_done: Callable[[], int]) -> dict:
         "rss": [rss_before, rss_after],
         "native": rss_growth > NATIVE_FLOOR and traced_growth < NATIVE_SHARE * rss_growth,
         "cost": {"allocation_slowdown": slowdown, "tracemalloc_bytes": overhead_after},
+        "malloc": [malloc_before, malloc_after] if malloc_before and malloc_after else None,
         "sites": found,
     }
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks")
+    ] + [(name, ctypes.c_size_t) for name in ("uordblks", "fordblks", "keepcost")]
+
+
+def malloc_totals() -> dict | None:
+    """glibc's own account (mallinfo2, glibc 2.33 and later): bytes in use, bytes freed
+    but kept in its arenas, and bytes in mmapped blocks. Freed bytes it keeps are RSS that
+    no object holds: fragmentation, not a leak in the code. None on other C libraries."""
+    try:
+        mallinfo2 = ctypes.CDLL(None).mallinfo2
+    except (AttributeError, OSError):
+        return None
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return {"in_use": info.uordblks, "free": info.fordblks, "mmapped": info.hblkhd}
 
 
 def _allocation_time() -> float:

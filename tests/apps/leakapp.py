@@ -5,6 +5,7 @@ for kombu's filesystem:// transport, LEAKAPP_FS the folder the workers and the t
 """
 
 import ctypes
+import json
 import os
 import time
 from collections import OrderedDict
@@ -102,3 +103,13 @@ def native_kib(kib: int) -> int:
     ctypes.memset(address, 1, kib << 10)  # written, so the pages count in RSS
     _native.append(address)
     return len(_native)
+
+
+@app.task(name="leakapp.busy")
+def busy(rows: int) -> int:
+    """A task that allocates as a web-ish task does (dicts, strings, JSON) and keeps nothing:
+    what tracing slows down."""
+    table = [
+        {"id": i, "name": f"row {i}", "tags": ["a", "b"], "score": i * 0.5} for i in range(rows)
+    ]
+    return len(json.dumps(table))

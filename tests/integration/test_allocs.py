@@ -91,6 +91,8 @@ def test_memory_from_c_malloc_is_called_native(workers, fs_broker) -> None:
     assert rss_after - rss_before >= 25 << 20
     assert traced_after - traced_before < 1 << 20
     assert answer["native"] is True
+    before, after = answer["malloc"]  # glibc's own account: in use, not freed and kept
+    assert after["mmapped"] + after["in_use"] - before["mmapped"] - before["in_use"] >= 25 << 20
 
 
 def test_the_command_line_prints_the_sites_and_what_tracing_cost(

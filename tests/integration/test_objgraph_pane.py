@@ -146,6 +146,7 @@ async def test_t_traces_the_child_and_enter_shows_a_sites_source(
         assert site.startswith("apps/leakapp.py:")
         assert task == "leakapp.keep_kib"
         assert "RSS +" in text_of(status)
+        assert "per task: leakapp.keep_kib keeps" in text_of(status)
         sites.focus()
         sites.move_cursor(row=0)
         await pilot.press("enter")

@@ -130,3 +130,21 @@ def test_sites_that_share_the_growth_name_no_line() -> None:
     ]
     found = diagnose(LEAK, None, sites=_allocs(sites, 5 * MIB, 5 * MIB))
     assert ".py:" not in found.cause
+
+
+def test_the_task_that_keeps_most_of_the_growth_is_named() -> None:
+    kept = [{"task": "proj.build_report", "runs": 40, "bytes_per_run": 24 * 1024, "share": 0.97}]
+    answer = {**_allocs([], 0, 5 * MIB), "by_task": kept}
+    found = diagnose(LEAK, None, sites=answer)
+    assert found.cause == "proj.build_report keeps 24.0 KiB a run, 97% of the growth"
+
+
+def test_rss_that_malloc_keeps_freed_is_fragmentation() -> None:
+    answer = _allocs([], 10 * 1024, 30 * MIB, native=True)
+    answer["malloc"] = [
+        {"in_use": 50 * MIB, "free": 2 * MIB, "mmapped": 0},
+        {"in_use": 51 * MIB, "free": 30 * MIB, "mmapped": 0},
+    ]
+    found = diagnose(LEAK, None, sites=answer)
+    assert "fragmentation" in found.cause
+    assert "MALLOC_ARENA_MAX=2" in found.next_step

@@ -102,6 +102,9 @@ class AllocsPane(Vertical):
         request = {"command": "allocs", "seconds": WINDOW, "frames": FRAMES, "limit": 30}
         try:
             answer = ask_agent(self.app, pid, node, request, timeout=WINDOW + 30)
+            # Which task keeps memory, from the figures the agent keeps per task name.
+            kept = ask_agent(self.app, pid, node, {"command": "tasks", "limit": 5}, timeout=10)
+            answer["by_task"] = kept.get("by_task", [])
         except (AgentError, ProtocolError, OSError) as exc:
             self.post_message(self.Traced(pid, None, str(exc)))
             return
@@ -129,6 +132,13 @@ class AllocsPane(Vertical):
             f"{answer['tasks_during']} tasks · Python {fmt.signed_size(traced)} · "
             f"RSS {fmt.signed_size(rss)}"
         )
+        kept = answer.get("by_task") or []
+        if kept and kept[0]["bytes_per_run"] > 0:
+            top = kept[0]
+            share = f", {top['share']:.0%} of the growth" if top.get("share") is not None else ""
+            status.append(
+                f"\nper task: {top['task']} keeps {fmt.size(top['bytes_per_run'])} a run{share}"
+            )
         if answer.get("native"):
             status.append(
                 "\nnative: RSS grew, Python's allocations did not (a C extension, or the "
