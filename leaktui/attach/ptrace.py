@@ -14,14 +14,17 @@ general-purpose registers only:
 A process whose main thread waits in a system call without the GIL (a prefork child
 waiting for its next task blocks in read() until one comes, so a queued call would wait as
 long) gets the code run at once instead, as a C extension's callback would run it:
-``PyGILState_Ensure``, ``PyRun_SimpleString``, ``PyGILState_Release``, in that thread.
+``PyGILState_Ensure``, ``PyRun_SimpleString``, ``PyGILState_Release``. The thread runs
+that from the page itself (``_trampoline``), then puts its own registers back and goes
+back into its system call: leaktui lets it go at once, and whatever becomes of leaktui
+then, the thread finishes and carries on.
 
 Only the main thread is stopped, and only while it waits in a system call: there, the
 calling convention lets a callee clobber every vector register, so those need not be
 saved. A thread that is running code is let go at once and tried again a little later.
-The thread's registers are restored before it is let go, and the system call it was in
-is restarted as after any signal. Signals that arrive meanwhile are held and sent again.
-The page (4 KiB) stays mapped: the queued call reads it later.
+The thread's registers are restored before it is let go (or by the trampoline), and the
+system call it was in is restarted as after any signal. Signals that arrive meanwhile are
+held and sent again. The page (4 KiB) stays mapped: the queued call reads it later.
 
 The functions' addresses are this process's own, moved to where the same files are
 mapped in the target: the target must run the same interpreter file and the same libc,
@@ -50,8 +53,6 @@ WALL = 0x40000000
 PAGE = 4096
 CALL_TIMEOUT = 5.0
 """Seconds a called function may take (mmap, queueing a call: microseconds)."""
-GIL_TIMEOUT = 30.0
-"""Seconds to wait for the GIL, and for the code to run, when it runs at once."""
 WAITING = frozenset({0, 7, 23, 35, 43, 45, 47, 61, 202, 230, 232, 247, 270, 271, 281, 288, 441})
 """System calls that wait (read, poll, select, nanosleep, accept, recvfrom, recvmsg, wait4,
 futex, clock_nanosleep, epoll_wait, waitid, pselect6, ppoll, epoll_pwait, accept4,
@@ -145,7 +146,7 @@ def functions(pid: int) -> dict[str, int]:
     """The target's addresses of mmap, Py_AddPendingCall and PyRun_SimpleString; an
     InjectError naming the file that differs when the target does not map ours."""
     mine, theirs = mappings("self"), mappings(pid)
-    wanted = {"mmap": _address("mmap", _libc)} | {
+    wanted = {"mmap": _address("mmap", _libc), "mprotect": _address("mprotect", _libc)} | {
         name: _address(name, ctypes.pythonapi)
         for name in (
             "Py_AddPendingCall",
@@ -181,14 +182,14 @@ def run_python(pid: int, code: str, tries: int = 100) -> str:
                 page = stopped.call(where["mmap"], 0, PAGE, 3, 0x22, 2**64 - 1, 0)
                 if page >= 2**64 - 4096:  # -errno
                     raise InjectError(f"pid {pid}: mmap failed ({os.strerror(2**64 - page)})")
-                stopped.write(page, data)
                 if stopped.syscall in WAITING and stopped.call(where["PyGILState_Check"]) == 0:
-                    state = stopped.call(where["PyGILState_Ensure"], timeout=GIL_TIMEOUT)
-                    try:
-                        stopped.call(where["PyRun_SimpleString"], page, timeout=GIL_TIMEOUT)
-                    finally:
-                        stopped.call(where["PyGILState_Release"], state & 0xFFFFFFFF)
+                    blob = _trampoline(page, data, stopped.saved, where)
+                    stopped.write(page, blob)
+                    if stopped.call(where["mprotect"], page, PAGE, 5) != 0:  # read, execute
+                        raise InjectError(f"pid {pid}: mprotect refused an executable page")
+                    stopped.hand_over(page, _stack(stopped.saved))
                     return "ran"
+                stopped.write(page, data)
                 queued = stopped.call(where["Py_AddPendingCall"], where["PyRun_SimpleString"], page)
                 if queued != 0:
                     raise InjectError(f"pid {pid}: the interpreter's queue of calls is full")
@@ -211,6 +212,7 @@ class _Stopped:
         self.held: list[int] = []
         self.in_syscall = False
         self.syscall = -1
+        self.handed = False
 
     def __enter__(self) -> _Stopped:
         self._mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
@@ -233,9 +235,19 @@ class _Stopped:
 
     def __exit__(self, *exc: object) -> None:
         try:
-            _ptrace(PTRACE_SETREGS, self.pid, 0, ctypes.byref(self.saved))
+            if not self.handed:
+                _ptrace(PTRACE_SETREGS, self.pid, 0, ctypes.byref(self.saved))
         finally:
             self._detach()
+
+    def hand_over(self, code: int, stack: int) -> None:
+        """Let the thread go at ``code``, which puts its registers back itself (see
+        ``_trampoline``): leaktui need not wait for it, nor outlive it."""
+        regs = _Regs.from_buffer_copy(self.saved)
+        regs.rip, regs.rsp = code, stack
+        regs.orig_rax = 2**64 - 1  # the system call is restarted by the code, not the kernel
+        _ptrace(PTRACE_SETREGS, self.pid, 0, ctypes.byref(regs))
+        self.handed = True
 
     def _detach(self) -> None:
         try:
@@ -255,9 +267,10 @@ class _Stopped:
         finally:
             os.close(fd)
 
-    def call(self, function: int, *args: int, timeout: float = CALL_TIMEOUT) -> int:
+    def call(self, function: int, *args: int) -> int:
         """Call ``function(*args)`` on the stopped thread; it returns to address 0, which
-        stops the thread again (SIGSEGV, never delivered). Returns rax."""
+        stops the thread again (SIGSEGV, never delivered). Returns rax. For functions that
+        return at once (mmap, mprotect, PyGILState_Check, Py_AddPendingCall)."""
         regs = _Regs.from_buffer_copy(self.saved)
         for name, value in zip(("rdi", "rsi", "rdx", "rcx", "r8", "r9"), args, strict=False):
             setattr(regs, name, value)
@@ -268,17 +281,17 @@ class _Stopped:
         regs.rsp = sp
         _ptrace(PTRACE_SETREGS, self.pid, 0, ctypes.byref(regs))
         _ptrace(PTRACE_CONT, self.pid, 0, 0)
-        self._wait_stop(expect_trap=False, timeout=timeout)
+        self._wait_stop(expect_trap=False)
         done = _Regs()
         _ptrace(PTRACE_GETREGS, self.pid, 0, ctypes.byref(done))
         if done.rip != 0:
             raise InjectError(f"pid {self.pid}: a call stopped at {done.rip:#x}, not at its return")
         return done.rax
 
-    def _wait_stop(self, expect_trap: bool, timeout: float = CALL_TIMEOUT) -> None:
+    def _wait_stop(self, expect_trap: bool) -> None:
         """Wait for the thread's stop: the interrupt's trap, or the call's return (SIGSEGV
         at address 0). Other signals that stop it meanwhile are held for later."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + CALL_TIMEOUT
         while time.monotonic() < deadline:
             try:
                 waited, status = os.waitpid(self.pid, os.WNOHANG | WALL)
@@ -297,7 +310,88 @@ class _Stopped:
             if status >> 16 == 0:  # a signal on its way in: hold it, let the thread go on
                 self.held.append(sig)
             _ptrace(PTRACE_CONT, self.pid, 0, 0)
-        raise InjectError(f"pid {self.pid} did not stop within {timeout:g} s")
+        raise InjectError(f"pid {self.pid} did not stop within {CALL_TIMEOUT:g} s")
+
+
+ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK = 512, 513, 514, 516
+RESTART_SYSCALL = 219
+"""__NR_restart_syscall: what the kernel resumes a restart-block system call with."""
+_CODE, _BLOCK, _TARGET, _TEXT = 0, 512, 768, 1024
+"""Offsets in the page: the machine code, the registers to put back, the address to go
+back to, and the Python source."""
+_POPS = (
+    (b"\x41\x5f", "r15"),
+    (b"\x41\x5e", "r14"),
+    (b"\x41\x5d", "r13"),
+    (b"\x41\x5c", "r12"),
+    (b"\x5d", "rbp"),
+    (b"\x5b", "rbx"),
+    (b"\x41\x5b", "r11"),
+    (b"\x41\x5a", "r10"),
+    (b"\x41\x59", "r9"),
+    (b"\x41\x58", "r8"),
+    (b"\x58", "rax"),
+    (b"\x59", "rcx"),
+    (b"\x5a", "rdx"),
+    (b"\x5e", "rsi"),
+    (b"\x5f", "rdi"),
+)
+
+
+def _stack(saved: _Regs) -> int:
+    """Below the thread's stack and its red zone, 16-byte aligned as a call expects."""
+    return (saved.rsp - 1024) & ~0xF
+
+
+def _trampoline(page: int, text: bytes, saved: _Regs, where: dict[str, int]) -> bytes:
+    """The page the thread runs on its own, x86-64 machine code then data:
+
+        state = PyGILState_Ensure(); PyRun_SimpleString(text); PyGILState_Release(state)
+        then every general register as it was, the flags, the stack, and a jump back into
+        the system call it was waiting in, restarted as the kernel restarts one after a
+        signal with no handler (or returning what it returned, if it was not restarting).
+
+    Only callee-clobbered vector registers change: the thread was inside a system call."""
+    if len(text) > PAGE - _TEXT:
+        raise InjectError("the code to inject is over 3 KiB")
+    rax, rip = saved.rax, saved.rip
+    error = 2**64 - rax if rax >= 2**64 - 4096 else 0
+    if error in (ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND):
+        rax, rip = saved.orig_rax, rip - 2  # execute the syscall instruction again
+    elif error == ERESTART_RESTARTBLOCK:
+        rax, rip = RESTART_SYSCALL, rip - 2
+    values = {name: getattr(saved, name) for _, name in _POPS} | {"rax": rax}
+
+    def movabs(register: bytes, value: int) -> bytes:
+        return register + value.to_bytes(8, "little")
+
+    code = b"".join(
+        (
+            movabs(b"\x48\xb8", where["PyGILState_Ensure"]),  # mov rax, imm64
+            b"\xff\xd0",  # call rax
+            b"\x89\xc3",  # mov ebx, eax: the state, kept in a callee-saved register
+            movabs(b"\x48\xbf", page + _TEXT),  # mov rdi, imm64
+            movabs(b"\x48\xb8", where["PyRun_SimpleString"]),
+            b"\xff\xd0",
+            b"\x89\xdf",  # mov edi, ebx
+            movabs(b"\x48\xb8", where["PyGILState_Release"]),
+            b"\xff\xd0",
+            movabs(b"\x48\xbc", page + _BLOCK),  # mov rsp, imm64: the registers saved
+            *(pop for pop, _ in _POPS),
+            b"\x9d",  # popfq
+            b"\x48\x8b\x24\x24",  # mov rsp, [rsp]: the thread's own stack
+        )
+    )
+    jump = _CODE + len(code) + 6  # jmp [rip + disp32]: disp32 counts from the next one
+    code += b"\xff\x25" + (_TARGET - jump).to_bytes(4, "little", signed=True)
+    block = b"".join(values[name].to_bytes(8, "little") for _, name in _POPS)
+    block += saved.eflags.to_bytes(8, "little") + saved.rsp.to_bytes(8, "little")
+    blob = bytearray(PAGE)
+    blob[_CODE : _CODE + len(code)] = code
+    blob[_BLOCK : _BLOCK + len(block)] = block
+    blob[_TARGET : _TARGET + 8] = rip.to_bytes(8, "little")
+    blob[_TEXT : _TEXT + len(text)] = text
+    return bytes(blob)
 
 
 def _refused(pid: int, exc: OSError) -> InjectError:

@@ -1,16 +1,17 @@
 """What allocs and attach cost a worker: task throughput while tracing, an allocs round
 trip, and the time an attach takes.
 
-    python tests/benchmarks/bench_allocs.py [--tasks 400] [--rows 2000] [--rounds 3]
+    python tests/benchmarks/bench_allocs.py [--tasks 200] [--rows 2000] [--rounds 3]
+                                            [--frames 1,4,10]
 
 Starts a private redis-server and prefork workers (-c 1) of the tests' app, and stops
 every process it starts.
 
 - Throughput: ``--tasks`` runs of ``leakapp.busy`` (a task that builds ``--rows`` dicts
   and dumps them as JSON, keeping nothing) are sent at once, and timed from the first
-  send to the child's last finish: without tracing, then inside an allocs window of 1 and
-  of 10 frames (the window opens before the tasks are sent and closes after the last).
-  Rounds alternate the three, and the median of ``--rounds`` is reported.
+  send to the child's last finish: without tracing, then inside an allocs window of each
+  of ``--frames`` (the window opens before the tasks are sent and closes after the last).
+  Rounds alternate the modes, and the median of ``--rounds`` is reported.
 - Round trip: ``allocs --seconds 0.5`` on an idle child, minus the half second.
 - Attach: ``leaktui attach`` on a worker started without the agent (the main process and
   its child), from the call to both channels answering.
@@ -63,9 +64,15 @@ def traced_batch(broker, child: int, count: int, rows: int, frames: int) -> floa
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", type=int, default=400, help="tasks per batch")
+    parser.add_argument("--tasks", type=int, default=200, help="tasks per batch")
     parser.add_argument("--rows", type=int, default=2000, help="dicts each task builds")
     parser.add_argument("--rounds", type=int, default=3, help="batches per mode")
+    parser.add_argument(
+        "--frames",
+        type=lambda text: [int(f) for f in text.split(",")],
+        default=[1, 4, 10],
+        help="frames per allocation to trace with, comma-separated (default: 1,4,10)",
+    )
     args = parser.parse_args()
     if not find_redis_server():
         sys.exit("bench_allocs: needs redis-server on PATH (apt-get install redis-server)")
@@ -77,7 +84,8 @@ def main() -> None:
             worker.wait_ready()
             child = worker.child_with_agent()
             timed_batch(broker, child, 50, args.rows)  # warm up: imports, caches
-            modes = {"no tracing": None, "tracing, 1 frame": 1, "tracing, 10 frames": 10}
+            modes: dict[str, int | None] = {"no tracing": None}
+            modes |= {f"tracing, {f} frame{'s' if f > 1 else ''}": f for f in args.frames}
             seconds: dict[str, list[float]] = {mode: [] for mode in modes}
             for _ in range(args.rounds):
                 for mode, frames in modes.items():

@@ -4,9 +4,11 @@ worker carries on through many attaches, and what cannot be attached to says why
 from __future__ import annotations
 
 import json
+import os
 import platform
 import subprocess
 import sys
+from pathlib import Path
 
 import psutil
 import pytest
@@ -126,3 +128,33 @@ def test_attach_to_a_threads_or_gevent_worker(workers, fs_broker, pool: str) -> 
     wait_for(lambda: ask(worker.pid, {"command": "ping"})["tasks"] == 1, 60, "the task to run")
     common = ask(worker.pid, {"command": "common", "limit": 200})["common"]
     assert {"type": "leakapp.LeakyThing", "count": 500} in common
+
+
+def test_a_thread_waiting_in_read_runs_the_code_and_goes_on_reading(tmp_path) -> None:
+    """The system call it waited in is restarted with its own arguments: it still reads
+    what comes next, whole."""
+    from leaktui.attach.ptrace import run_python
+
+    r, w = os.pipe()
+    marker = tmp_path / "ran"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", f"import os; print(os.read({r}, 100).decode(), flush=True)"],
+        pass_fds=(r,),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        os.close(r)
+        wait_for(
+            lambda: Path(f"/proc/{reader.pid}/wchan").read_text() == "anon_pipe_read", 10, "read"
+        )
+        assert run_python(reader.pid, f"open({str(marker)!r}, 'w').write('yes')") == "ran"
+        wait_for(marker.exists, 10, "the code to run")
+        os.write(w, b"hello")
+        out, _ = reader.communicate(timeout=10)
+        assert out == "hello\n"
+        assert reader.returncode == 0
+    finally:
+        os.close(w)
+        reader.kill()
+        reader.wait()

@@ -25,8 +25,10 @@ from leaktui.tui.agent_calls import ask_agent
 
 #: Seconds each window traces: long enough for a few tasks, short enough to wait for.
 WINDOW = 10.0
-#: Frames kept per allocation: enough for a traceback through Celery into the task.
-FRAMES = 8
+#: Frames kept per allocation: the site and three callers, enough to see which task it ran
+#: in. Each frame costs: an allocation-heavy task ran 10 times slower traced with 1 frame,
+#: 27 times with 4 and 77 times with 10 (tests/benchmarks/bench_allocs.py).
+FRAMES = 4
 
 HINT = (
     "[b]allocations[/b]: the lines whose memory stays alive, traced inside this process.\n"
