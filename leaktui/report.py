@@ -269,7 +269,7 @@ def allocs_text(answer: dict) -> str:
     if cost.get("allocation_slowdown"):
         said.append(
             f"a small allocation took {cost['allocation_slowdown']:.1f}× as long while tracing "
-            "(measured in that process; tasks slow down far less)"
+            "(measured in that process)"
         )
     said.append(f"tracemalloc's own tables {fmt.size(cost['tracemalloc_bytes'])}")
     lines.append("cost: " + " · ".join(said))

@@ -133,8 +133,8 @@ def malloc_totals() -> dict | None:
 
 def _allocation_time() -> float:
     """Seconds to make and free 20,000 small objects, best of three: what tracing adds to
-    an allocation, measured in this very process. Tasks slow down far less: they do more
-    than allocate (the throughput benchmark measures that)."""
+    an allocation, measured in this very process. A task slows down by less, as it does
+    more than allocate (tests/benchmarks/bench_allocs.py measures tasks)."""
     best = float("inf")
     for _ in range(3):
         began = time.perf_counter()
