@@ -158,3 +158,23 @@ def test_a_thread_waiting_in_read_runs_the_code_and_goes_on_reading(tmp_path) ->
         os.close(w)
         reader.kill()
         reader.wait()
+
+
+def test_a_process_of_another_python_is_refused_before_it_is_touched() -> None:
+    """Another interpreter's functions are elsewhere: leaktui says which file differs and
+    never stops the process."""
+    from leaktui.attach.ptrace import InjectError, run_python
+
+    mine = Path(sys.executable).resolve()
+    candidates = [Path("/usr/bin/python3"), *Path.home().glob(".pyenv/versions/3.*/bin/python3")]
+    other = next((p for p in candidates if p.exists() and p.resolve() != mine), None)
+    if other is None:
+        pytest.skip("no second Python on this machine")
+    with subprocess.Popen([str(other), "-c", "import time; time.sleep(60)"]) as proc:
+        try:
+            with pytest.raises(InjectError, match=r"does not run the same .* as leaktui"):
+                run_python(proc.pid, "pass")
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            assert "TracerPid:\t0" in status
+        finally:
+            proc.kill()
