@@ -1,7 +1,8 @@
 """From the evidence to the likely cause, the next step, and the stopgap.
 
-The classic four causes of a Celery worker's growing memory, told apart by what the agent
-sees inside the process (objgraph growth, gc) and by the verdicts:
+The causes of a Celery worker's growing memory, told apart by what the agent
+sees inside the process (objgraph growth, gc, allocation sites, RSS per task) and by the
+verdicts:
 
 | evidence                                     | likely cause                         |
 |----------------------------------------------|--------------------------------------|
@@ -10,9 +11,12 @@ sees inside the process (objgraph growth, gc) and by the verdicts:
 | a Python type grows along with RSS           | an unbounded cache or collection     |
 | RSS grows while Python object counts stay flat | a C extension or the allocator     |
 | RSS grows while tracemalloc's total stays flat | a C extension or the allocator     |
+| ... and glibc keeps the freed memory         | fragmentation                        |
 | one allocation site keeps most of the growth | that line (allocs, with its task)    |
+| one task name keeps most of the growth       | that task (the agent's per-task RSS) |
 
-Always with the stopgap: ``--max-memory-per-child``, from the baseline that was observed.
+Always with the stopgap: ``--max-memory-per-child``, from the baseline that was observed,
+or the warning that the worker's own setting recycles every child after one task.
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ def diagnose(
     fetches: Sequence[Fetch] = (),
     now: float | None = None,
     sites: dict | None = None,
+    max_memory_per_child: int | None = None,
 ) -> Diagnosis | None:
     """The likeliest cause given what is known; None when nothing grows.
 
@@ -67,13 +72,14 @@ def diagnose(
     growth counts everything), so evidence starts from the second. ``now`` is the moment
     of the verdict, to find where the growth started from. ``sites`` is the agent's
     last allocs answer: the line that keeps memory, or that Python's allocations did not
-    grow (native memory).
+    grow (native memory). ``max_memory_per_child`` (bytes) is the worker's setting, if
+    any: set below where a child starts, it recycles every child after one task.
     """
     growing = memory is not None and memory.kind in ("leak", "suspect")
     fd_leak = fds is not None and fds.kind == "leak"
     if not growing and not fd_leak:
         return None
-    stopgap = _stopgap(memory, now) if growing else None
+    stopgap = _stopgap(memory, now, max_memory_per_child) if growing else None
     if fd_leak:
         return Diagnosis(
             "open files keep growing: resource handles (files, sockets, connections) not closed",
@@ -209,8 +215,10 @@ def _what_growth_follows(memory: Verdict | None) -> str | None:
     return None
 
 
-def _stopgap(memory: Verdict | None, now: float | None) -> str | None:
-    """Recycle children before they grow much past where they started."""
+def _stopgap(memory: Verdict | None, now: float | None, limit: int | None) -> str | None:
+    """Recycle children before they grow much past where they started; or, when the limit
+    set is below that start, Celery's trap: it compares peak RSS with the limit after each
+    task, so a child that starts above it is recycled after every task."""
     if memory is None or memory.level is None:
         return None
     baseline = memory.level
@@ -218,6 +226,12 @@ def _stopgap(memory: Verdict | None, now: float | None) -> str | None:
         grown = memory.rate * max(0.0, now - memory.since) / 3600
         baseline = max(memory.level - grown, memory.level / 4)
     kib = int(baseline * 1.5 / 1024)
+    if limit is not None and limit <= baseline:
+        return (
+            f"--max-memory-per-child={limit // 1024} is below the {baseline / MIB:.0f} MiB a "
+            "child starts from: Celery checks peak RSS after each task, so every child is "
+            f"recycled after one; set it above that, e.g. {kib} (KiB, 1.5 times)"
+        )
     return (
         f"meanwhile: --max-memory-per-child={kib} (KiB: 1.5 times the {baseline / MIB:.0f} MiB "
         "the process started from) recycles a child before it grows far"

@@ -148,3 +148,11 @@ def test_rss_that_malloc_keeps_freed_is_fragmentation() -> None:
     found = diagnose(LEAK, None, sites=answer)
     assert "fragmentation" in found.cause
     assert "MALLOC_ARENA_MAX=2" in found.next_step
+
+
+def test_a_limit_below_where_a_child_starts_is_the_recycle_every_task_trap() -> None:
+    found = diagnose(LEAK, None, (), NOW, max_memory_per_child=64 * MIB)
+    assert found.stopgap.startswith("--max-memory-per-child=65536 is below the 80 MiB")
+    assert "recycled after one" in found.stopgap
+    roomy = diagnose(LEAK, None, (), NOW, max_memory_per_child=400 * MIB)
+    assert roomy.stopgap.startswith("meanwhile: --max-memory-per-child=")

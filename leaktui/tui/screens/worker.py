@@ -127,7 +127,9 @@ class WorkerScreen(Screen):
             reason.append(f"\nopen files: {fds.kind}: {fds.reason}")
         fetches = self.query_one(ObjgraphPane).fetches_for(pid)
         sites = self.query_one(AllocsPane).answer_for(pid)
-        found = diagnose(verdict, fds, fetches, snapshot.time, sites)
+        worker = self._worker(snapshot)
+        limit = worker.command.max_memory_per_child if worker else None
+        found = diagnose(verdict, fds, fetches, snapshot.time, sites, limit)
         if found is not None:
             reason.append("\nlikely: ", style="bold yellow")
             reason.append(found.cause)
