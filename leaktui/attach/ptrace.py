@@ -170,8 +170,8 @@ def functions(pid: int) -> dict[str, int]:
 
 
 def run_python(pid: int, code: str, tries: int = 100) -> str:
-    """Run ``code`` in ``pid``'s main thread, at once or at its next safe point (see the
-    module's docstring): ``ran`` or ``queued``."""
+    """Have ``pid``'s main thread run ``code`` (see the module's docstring): ``now`` (it
+    runs it as it is let go) or ``queued`` (at its next safe point)."""
     data = code.encode() + b"\0"
     if len(data) > PAGE:
         raise InjectError("the code to inject is over 4 KiB")
@@ -188,7 +188,7 @@ def run_python(pid: int, code: str, tries: int = 100) -> str:
                     if stopped.call(where["mprotect"], page, PAGE, 5) != 0:  # read, execute
                         raise InjectError(f"pid {pid}: mprotect refused an executable page")
                     stopped.hand_over(page, _stack(stopped.saved))
-                    return "ran"
+                    return "now"
                 stopped.write(page, data)
                 queued = stopped.call(where["Py_AddPendingCall"], where["PyRun_SimpleString"], page)
                 if queued != 0:

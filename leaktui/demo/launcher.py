@@ -182,17 +182,29 @@ class Demo:
         self._stop.set()
         if self._producer is not None:
             self._producer.join(timeout=5)
+        # All at once: one by one, each warm shutdown waited for the one before it, and the
+        # last worker outlived the demo by up to a minute.
         for worker in self.workers:
-            stop_group(worker.proc)
+            _signal_group(worker.proc, signal.SIGTERM)
+        deadline = time.monotonic() + 10.0
+        for worker in self.workers:
+            stop_group(worker.proc, grace=max(deadline - time.monotonic(), 0.0), signalled=True)
         self.workers.clear()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def stop_group(proc: subprocess.Popen, grace: float = 10.0) -> None:
-    """SIGTERM the worker's whole session (warm shutdown), then SIGKILL what is left."""
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
     if proc.poll() is None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
+            os.killpg(proc.pid, sig)
+
+
+def stop_group(proc: subprocess.Popen, grace: float = 10.0, signalled: bool = False) -> None:
+    """SIGTERM the worker's whole session (warm shutdown; ``signalled``: already sent), then
+    SIGKILL what is left after ``grace`` seconds."""
+    if proc.poll() is None:
+        if not signalled:
+            _signal_group(proc, signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=grace)
     with contextlib.suppress(ProcessLookupError):
