@@ -112,10 +112,15 @@ def _sites(request: dict, tasks_done: Callable[[], int]) -> dict:
 
 
 class _MallInfo2(ctypes.Structure):
+    """struct mallinfo2 (glibc 2.33+): ten size_t counters."""
+
     _fields_ = [
         (name, ctypes.c_size_t)
-        for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks")
-    ] + [(name, ctypes.c_size_t) for name in ("uordblks", "fordblks", "keepcost")]
+        for name in (
+            *("arena", "ordblks", "smblks", "hblks", "hblkhd"),
+            *("usmblks", "fsmblks", "uordblks", "fordblks", "keepcost"),
+        )
+    ]
 
 
 def malloc_totals() -> dict | None:
