@@ -17,15 +17,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "tui"))
 
-from tui_fakes import play_showcase, showcase_app  # noqa: E402
+from tui_fakes import play_showcase, show_allocs, showcase_app  # noqa: E402
 
 from leaktui.tui.app import LeakTuiApp  # noqa: E402
 
 
-async def shoot(size: tuple[int, int], name: str, keys: tuple[str, ...] = ()) -> Path:
+async def shoot(size: tuple[int, int], name: str, keys: tuple[str, ...] = (), then=None) -> Path:
     app, source = showcase_app()
     async with app.run_test(size=size) as pilot:
         await play_showcase(pilot, source, keys)
+        if then is not None:
+            await then(pilot)
         path = ROOT / "screenshots" / f"{name}.svg"
         app.save_screenshot(filename=path.name, path=str(path.parent))
         return path
@@ -99,6 +101,7 @@ async def main() -> None:
         await shoot((120, 40), "help", ("question_mark",)),
         await shoot((120, 40), "worker-120x40", ("enter", "j")),
         await shoot((80, 24), "worker-80x24", ("enter", "j")),
+        await shoot((120, 40), "worker-allocs-120x40", ("enter", "j"), show_allocs),
     ):
         print(path.relative_to(ROOT))
 

@@ -83,7 +83,6 @@ def test_a_recycled_child_of_an_attached_worker_has_the_agent(workers, fs_broker
     assert ask(second, {"command": "ping"})["ok"]
 
 
-@pytest.mark.slow
 def test_twenty_injections_leave_a_busy_worker_working(workers, fs_broker) -> None:
     """attach stops each process for a moment: twenty times into each process of a worker
     that is running tasks, and then the attach itself."""

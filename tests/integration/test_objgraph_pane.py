@@ -142,7 +142,7 @@ async def test_t_traces_the_child_and_enter_shows_a_sites_source(
             send_task(fs_broker, "leakapp.keep_kib", 256)
         sites = pane.query_one("#allocs-table", DataTable)
         await until(pilot, lambda: sites.display and sites.row_count > 0, "the sites", 20)
-        site, task = str(sites.get_cell_at((0, 2))), str(sites.get_cell_at((0, 3)))
+        site, task = str(sites.get_cell_at((0, 1))), str(sites.get_cell_at((0, 2)))
         assert site.startswith("apps/leakapp.py:")
         assert task == "leakapp.keep_kib"
         assert "RSS +" in text_of(status)

@@ -8,7 +8,7 @@ look at the new SVGs, and regenerate screenshots/ with scripts/screenshots.py.
 from __future__ import annotations
 
 import pytest
-from tui_fakes import play_showcase, showcase_app
+from tui_fakes import play_showcase, show_allocs, showcase_app
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -27,3 +27,14 @@ def test_screen(snap_compare, screen: str, keys: tuple[str, ...], size: tuple[in
         await play_showcase(pilot, source, keys)
 
     assert snap_compare(app, terminal_size=size, run_before=forty_minutes)
+
+
+@pytest.mark.timeout(60)
+def test_the_allocations_pane(snap_compare) -> None:
+    app, source = showcase_app()
+
+    async def traced(pilot) -> None:
+        await play_showcase(pilot, source, ("enter", "j"))
+        await show_allocs(pilot)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=traced)

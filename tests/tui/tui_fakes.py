@@ -294,3 +294,72 @@ async def play_showcase(pilot: Pilot, source: FakeSource, keys: tuple[str, ...] 
     for key in keys:
         await pilot.press(key)
     await pilot.pause()
+
+
+def showcase_allocs(pid: int) -> dict:
+    """An allocs answer for the showcase's leaking child, shaped as the agent's (the figures
+    of a real run on the tests' app, moved to a project's paths)."""
+    trace = "/srv/proj/.venv/lib/python3.11/site-packages/celery/app/trace.py"
+    site = "/srv/proj/proj/reports.py"
+    return {
+        "ok": True,
+        "pid": pid,
+        "seconds_traced": 10.0,
+        "tasks_during": 14,
+        "frames": 4,
+        "was_tracing": False,
+        "still_tracing": False,
+        "traced": [0, 372_000],
+        "rss": [152_600_000, 152_990_000],
+        "native": False,
+        "cost": {"allocation_slowdown": 27.4, "tracemalloc_bytes": 41_000},
+        "malloc": None,
+        "by_task": [
+            {
+                "task": "proj.build_report",
+                "runs": 1618,
+                "bytes_per_run": 25_190,
+                "bytes_per_run_ci": [24_800, 25_600],
+                "bytes": 40_757_000,
+                "share": 0.97,
+                "overlapped": 0,
+            }
+        ],
+        "sites": [
+            {
+                "file": site,
+                "line": 42,
+                "size": 352_700,
+                "count": 14,
+                "source": "reports.append(Report(rows))",
+                "task": "proj.build_report",
+                "traceback": [
+                    {"file": trace, "line": 564, "source": "R = retval = fun(*args, **kwargs)"},
+                    {"file": trace, "line": 883, "source": "return self.run(*args, **kwargs)"},
+                    {"file": site, "line": 42, "source": "reports.append(Report(rows))"},
+                ],
+            },
+            {
+                "file": "/usr/lib/python3.11/json/decoder.py",
+                "line": 353,
+                "size": 6_300,
+                "count": 106,
+                "source": "obj, end = self.scan_once(s, idx)",
+            },
+        ],
+    }
+
+
+async def show_allocs(pilot: Pilot) -> None:
+    """The worker screen's allocations pane with ``showcase_allocs`` in it, as if ``t``
+    had traced the selected child (the showcase has no agent to ask)."""
+    from leaktui.tui.widgets.allocs_pane import AllocsPane
+
+    screen = pilot.app.screen
+    pid = screen.query_one("ProcessTable").selected
+    pane = screen.query_one(AllocsPane)
+    pane.pid = pid
+    screen._show_pane("allocs")
+    pane.post_message(AllocsPane.Traced(pid, showcase_allocs(pid), None))
+    await pilot.pause()
+    await pilot.pause()

@@ -64,11 +64,12 @@ class AllocsPane(Vertical):
 
     def on_mount(self) -> None:
         table = self.query_one("#allocs-table", DataTable)
+        # The site and its task first: in a narrow pane the last column is cut.
         for key, label in (
             ("size", "Kept"),
-            ("count", "Blocks"),
             ("site", "Site"),
             ("task", "Task"),
+            ("count", "Blocks"),
         ):
             table.add_column(label, key=key)
         table.display = False
@@ -152,9 +153,9 @@ class AllocsPane(Vertical):
         for index, site in enumerate(answer.get("sites", [])):
             table.add_row(
                 Text(fmt.signed_size(site["size"]), justify="right"),
-                Text(f"{site['count']:+,}", justify="right"),
                 f"{fmt.site_path(site['file'])}:{site['line']}",
                 site.get("task", "-"),
+                Text(f"{site['count']:+,}", justify="right"),
                 key=str(index),
             )
         table.display = True
