@@ -11,8 +11,13 @@ from __future__ import annotations
 import os
 import socket
 import time
+from typing import TYPE_CHECKING
 
 from leaktui.protocol import MAX_ANSWER, channel_path, check_request, decode, encode
+
+if TYPE_CHECKING:  # Celery is imported only when the broker is asked
+    from celery import Celery
+    from kombu import Connection
 
 AGENT_FLAG = "-I leaktui.agent"
 
@@ -142,7 +147,13 @@ def ask_broker(
 
 
 def _broadcast(
-    app, connection, pid: int, request: dict, node: str | None, timeout: float, shown: str
+    app: Celery,
+    connection: Connection,
+    pid: int,
+    request: dict,
+    node: str | None,
+    timeout: float,
+    shown: str,
 ) -> tuple[str, dict]:
     """One remote-control call: the node that answered for ``pid``, and its (ok) answer."""
     replies = app.control.broadcast(
