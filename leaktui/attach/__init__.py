@@ -95,7 +95,10 @@ def _same_mount_namespace(pid: int) -> None:
 def _one(pid: int, role: str, wait: float) -> Attached:
     if has_agent(pid):
         return Attached(pid, role, "already")
-    uid = os.stat(f"/proc/{pid}").st_uid
+    try:
+        uid = os.stat(f"/proc/{pid}").st_uid
+    except FileNotFoundError:
+        return Attached(pid, role, "failed", f"pid {pid} ended (a child recycled meanwhile?)")
     folder = channel_dir(uid)
     error = folder / f"{pid}.attach-error"
     with contextlib.suppress(OSError):
