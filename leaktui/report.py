@@ -312,9 +312,9 @@ def allocs_text(answer: dict) -> str:
     return "\n".join(lines)
 
 
-def retained_per_run(row: dict, unit: str = " a run") -> str:
-    """``+24.0 KiB a run (+22.1 KiB to +25.9 KiB)``."""
-    text = f"{fmt.signed_size(row['bytes_per_run'])}{unit}"
+def _kept_per_run(row: dict) -> str:
+    """``+24.0 KiB (+22.1 KiB to +25.9 KiB)``: bytes a run leaves, with its interval."""
+    text = fmt.signed_size(row["bytes_per_run"])
     if row.get("bytes_per_run_ci"):
         low, high = row["bytes_per_run_ci"]
         text += f" ({fmt.signed_size(low)} to {fmt.signed_size(high)})"
@@ -339,7 +339,7 @@ def tasks_text(answer: dict) -> str:
                 [
                     r["task"],
                     str(r["runs"]),
-                    retained_per_run(r, unit=""),
+                    _kept_per_run(r),
                     fmt.signed_size(r["bytes"]),
                     f"{r['share']:.0%}" if r["share"] is not None else "-",
                 ]
