@@ -123,6 +123,13 @@ def eta_short(seconds: float) -> str:
     return f"{max(1, round(seconds / 60))}m"
 
 
+def task_kept(row: dict) -> str:
+    """``reports.build keeps 24.0 KiB a run, 97% of the growth``: one row of the agent's
+    per-task figures, as the allocations pane and the diagnosis both say it."""
+    share = f", {row['share']:.0%} of the growth" if row.get("share") is not None else ""
+    return f"{row['task']} keeps {size(row['bytes_per_run'])} a run{share}"
+
+
 def site_path(path: str) -> str:
     """Where an allocation site is, short enough for a table: from the package down inside
     site-packages, else the file with its folder (``apps/leakapp.py``)."""

@@ -178,7 +178,7 @@ def run_python(pid: int, code: str, tries: int = 100) -> str:
     where = functions(pid)
     for _ in range(tries):
         with _Stopped(pid) as stopped:
-            if stopped.in_syscall:
+            if stopped.syscall >= 0:
                 page = stopped.call(where["mmap"], 0, PAGE, 3, 0x22, 2**64 - 1, 0)
                 if page >= 2**64 - 4096:  # -errno
                     raise InjectError(f"pid {pid}: mmap failed ({os.strerror(2**64 - page)})")
@@ -210,8 +210,8 @@ class _Stopped:
         self.pid = pid
         self.saved = _Regs()
         self.held: list[int] = []
-        self.in_syscall = False
         self.syscall = -1
+        """The system call the thread waits in, or -1 while it runs code."""
         self.handed = False
 
     def __enter__(self) -> _Stopped:
@@ -229,8 +229,8 @@ class _Stopped:
             self._detach()
             raise
         # orig_rax is the system call's number while the thread is in one, -1 otherwise.
-        self.in_syscall = self.saved.orig_rax != 2**64 - 1
-        self.syscall = self.saved.orig_rax if self.in_syscall else -1
+        if self.saved.orig_rax != 2**64 - 1:
+            self.syscall = self.saved.orig_rax
         return self
 
     def __exit__(self, *exc: object) -> None:

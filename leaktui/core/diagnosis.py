@@ -194,7 +194,7 @@ def _task_that_keeps(rows: Sequence[dict]) -> str | None:
     share = top.get("share")
     if share is None or share < DOMINANT or top["bytes_per_run"] <= 0 or top["runs"] < 5:
         return None
-    return f"{top['task']} keeps {fmt.size(top['bytes_per_run'])} a run, {share:.0%} of the growth"
+    return fmt.task_kept(top)
 
 
 def _what_growth_follows(memory: Verdict | None) -> str | None:

@@ -137,11 +137,7 @@ class AllocsPane(Vertical):
         )
         kept = answer.get("by_task") or []
         if kept and kept[0]["bytes_per_run"] > 0:
-            top = kept[0]
-            share = f", {top['share']:.0%} of the growth" if top.get("share") is not None else ""
-            status.append(
-                f"\nper task: {top['task']} keeps {fmt.size(top['bytes_per_run'])} a run{share}"
-            )
+            status.append(f"\nper task: {fmt.task_kept(kept[0])}")
         if answer.get("native"):
             status.append(
                 "\nnative: RSS grew, Python's allocations did not (a C extension, or the "
