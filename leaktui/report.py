@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 from leaktui import fmt
 from leaktui.core.assessment import Assessed
+from leaktui.core.diagnosis import from_allocs
 from leaktui.core.model import Snapshot
 
 
@@ -246,15 +247,12 @@ def objgraph_text(answer: dict) -> str:
 
 def allocs_text(answer: dict) -> str:
     """The agent's allocation sites as a table, with what tracing took and what it cost."""
-    traced_growth = answer["traced"][1] - answer["traced"][0]
-    rss_growth = answer["rss"][1] - answer["rss"][0]
     frames = answer["frames"]
     lines = [
         f"pid {answer['pid']} · traced for {answer['seconds_traced']:.1f} s · "
         f"{answer['tasks_during']} tasks finished meanwhile · "
         f"{frames} frame{'s' if frames != 1 else ''} per allocation",
-        f"memory Python traced: {fmt.signed_size(traced_growth)} · "
-        f"RSS: {fmt.signed_size(rss_growth)}",
+        " · ".join(_memory_account(answer)),
     ]
     malloc = answer.get("malloc")
     if malloc:
@@ -263,6 +261,14 @@ def allocs_text(answer: dict) -> str:
             f"glibc malloc: in use {fmt.signed_size(after['in_use'] - before['in_use'])}, "
             f"freed but kept {fmt.signed_size(after['free'] - before['free'])}, "
             f"mmapped {fmt.signed_size(after['mmapped'] - before['mmapped'])}"
+        )
+    collector = answer.get("gc")
+    if collector:
+        runs = collector["collections"]
+        lines.append(
+            f"gc: {runs[0]}/{runs[1]}/{runs[2]} collections (generation 0/1/2), "
+            f"{collector['collected']} objects freed, {collector['uncollectable']} uncollectable"
+            + (f", {collector['frozen']} frozen" if collector["frozen"] else "")
         )
     cost = answer["cost"]
     said = []
@@ -277,13 +283,11 @@ def allocs_text(answer: dict) -> str:
         lines.append("the process was tracing already: it was left tracing")
     elif answer["still_tracing"]:
         lines.append("left tracing (--keep): allocations stay slower until it stops")
-    if answer["native"]:
-        lines += [
-            "",
-            f"NATIVE MEMORY: RSS grew {fmt.size(rss_growth)} while Python's allocations grew "
-            f"{fmt.signed_size(traced_growth)}. The growth is outside Python's objects (a C "
-            "extension, or the allocator): next, 'memray run --native' or valgrind.",
-        ]
+    found = from_allocs(answer)
+    if found is not None:
+        lines += ["", f"LIKELY: {found.cause}", f"NEXT: {found.next_step}"]
+        if found.stopgap:
+            lines.append(found.stopgap)
     sites = answer.get("sites") or []
     lines += ["", "WHERE LIVE MEMORY GREW (largest first)"]
     if not sites:
@@ -310,6 +314,18 @@ def allocs_text(answer: dict) -> str:
             for f in s["traceback"]:
                 lines.append(f"  {fmt.site_path(f['file'])}:{f['line']}  {f['source']}")
     return "\n".join(lines)
+
+
+def _memory_account(answer: dict) -> list[str]:
+    """How each account of the process's memory moved over the window, side by side: the
+    one that moved without the others names the kind of memory."""
+    said = [f"memory Python traced: {fmt.signed_size(answer['traced'][1] - answer['traced'][0])}"]
+    said.append(f"RSS: {fmt.signed_size(answer['rss'][1] - answer['rss'][0])}")
+    if answer.get("uss"):
+        said.append(f"USS: {fmt.signed_size(answer['uss'][1] - answer['uss'][0])}")
+    if answer.get("blocks"):
+        said.append(f"pymalloc blocks: {answer['blocks'][1] - answer['blocks'][0]:+d}")
+    return said
 
 
 def _kept_per_run(row: dict) -> str:

@@ -4,18 +4,29 @@ Asked for by the ``allocs`` command. tracemalloc is started for the window only,
 the process was tracing already (then it is left as it was) or the request says ``keep``.
 Only one window runs at a time in a process; the snapshots are let go before the answer
 leaves. RSS is read next to the traced total: RSS that grows while the traced total does
-not is memory Python's allocator never saw (a C extension, or the allocator itself).
+not is memory Python's allocator never saw (a C extension, or the allocator itself). USS
+that grows while RSS does not is pages this process shared with the one it was forked
+from and has since written to (copy-on-write); the gc counts say whether full
+collections ran meanwhile, the usual writer.
+
+``sys._debugmallocstats()`` is not used: it prints to the C stderr, and capturing that
+would mean pointing a production worker's fd 2 elsewhere while its other threads log.
+``sys.getallocatedblocks()`` (pymalloc's live blocks) and glibc's mallinfo2 say enough.
 """
 
 from __future__ import annotations
 
 import ctypes
+import gc
 import linecache
 import os
+import sys
 import threading
 import time
 import tracemalloc
 from collections.abc import Callable
+
+from leaktui.core.procfs import ProcessGone, read_uss
 
 _window = threading.Lock()
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -76,6 +87,7 @@ def _sites(request: dict, tasks_done: Callable[[], int]) -> dict:
         tracemalloc.start(frames)
     try:
         rss_before, tasks_before, malloc_before = rss(), tasks_done(), malloc_totals()
+        uss_before, blocks_before, gc_before = _uss(), sys.getallocatedblocks(), gc.get_stats()
         before = _snapshot()
         traced_before = tracemalloc.get_traced_memory()[0]
         overhead_before = tracemalloc.get_tracemalloc_memory()
@@ -85,6 +97,7 @@ def _sites(request: dict, tasks_done: Callable[[], int]) -> dict:
         overhead_after = tracemalloc.get_tracemalloc_memory()
         after = _snapshot()
         rss_after, tasks_after, malloc_after = rss(), tasks_done(), malloc_totals()
+        uss_after, blocks_after, gc_after = _uss(), sys.getallocatedblocks(), gc.get_stats()
         waited = time.monotonic() - began
         found = _compare(after, before, request["limit"], tracemalloc.get_traceback_limit())
         del before, after
@@ -107,7 +120,30 @@ def _sites(request: dict, tasks_done: Callable[[], int]) -> dict:
         "native": rss_growth > NATIVE_FLOOR and traced_growth < NATIVE_SHARE * rss_growth,
         "cost": {"allocation_slowdown": slowdown, "tracemalloc_bytes": overhead_after},
         "malloc": [malloc_before, malloc_after] if malloc_before and malloc_after else None,
+        "uss": [uss_before, uss_after] if uss_before and uss_after else None,
+        "blocks": [blocks_before, blocks_after],
+        "gc": _collections(gc_before, gc_after),
         "sites": found,
+    }
+
+
+def _uss() -> int | None:
+    """This process's unique set size (smaps_rollup): None where the kernel lacks it."""
+    try:
+        return read_uss(os.getpid())
+    except (OSError, ValueError, ProcessGone):
+        return None
+
+
+def _collections(before: list[dict], after: list[dict]) -> dict:
+    """What the cyclic collector did in the window: collections per generation, objects it
+    freed and found uncollectable, and how many objects gc.freeze() has set aside."""
+    pairs = list(zip(after, before, strict=True))
+    return {
+        "collections": [a["collections"] - b["collections"] for a, b in pairs],
+        "collected": sum(a["collected"] - b["collected"] for a, b in pairs),
+        "uncollectable": sum(a["uncollectable"] - b["uncollectable"] for a, b in pairs),
+        "frozen": gc.get_freeze_count(),
     }
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import pwd
 import sys
 import tempfile
 import time
@@ -72,12 +73,31 @@ def attach(pid: int, wait: float = WAIT) -> list[Attached]:
             f"pid {pid} is not a process of a Celery worker on this host ('leaktui ps' "
             "lists them); attach loads the agent into Celery workers only"
         )
+    _same_user(pid)
     _same_mount_namespace(pid)
     out = []
     for each in worker.pids:  # the main process first: later children then get the agent
         role = found.processes[each].role if each in found.processes else "?"
         out.append(_one(each, role, wait))
     return out
+
+
+def _same_user(pid: int) -> None:
+    """Only its owner (or root) may trace a process: say so before touching it."""
+    try:
+        owner = os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return  # gone: the attach of each process will tell
+    if os.geteuid() in (0, owner):
+        return
+    try:
+        name = pwd.getpwuid(owner).pw_name
+    except KeyError:
+        name = f"#{owner}"
+    raise AttachError(
+        f"pid {pid} belongs to user {name}: run leaktui attach as that user "
+        f"(sudo -u {name} leaktui attach {pid}) or as root"
+    )
 
 
 def _same_mount_namespace(pid: int) -> None:

@@ -12,11 +12,17 @@ verdicts:
 | RSS grows while Python object counts stay flat | a C extension or the allocator     |
 | RSS grows while tracemalloc's total stays flat | a C extension or the allocator     |
 | ... and glibc keeps the freed memory         | fragmentation                        |
+| USS grows while RSS stays flat               | copy-on-write of inherited pages     |
 | one allocation site keeps most of the growth | that line (allocs, with its task)    |
 | one task name keeps most of the growth       | that task (the agent's per-task RSS) |
 
 Always with the stopgap: ``--max-memory-per-child``, from the baseline that was observed,
 or the warning that the worker's own setting recycles every child after one task.
+
+Copy-on-write is the one cause RSS does not show: a pool child's RSS counts the pages it
+shares with the main process whether it has copied them or not, so its verdict stays
+stable while the host's memory goes. It is told by USS (the child's own pages) growing
+while RSS does not.
 """
 
 from __future__ import annotations
@@ -38,6 +44,10 @@ FLAT_OBJECTS = 1000
 #: grew by over the window, and at least SITE_FLOOR bytes.
 DOMINANT = 0.5
 SITE_FLOOR = 64 * 1024
+#: USS that grew by this much more than RSS did is pages turned private (copy-on-write)...
+UNSHARED_FLOOR = 16 * MIB
+#: ...when it is also this share of RSS: every child copies a few pages as it runs.
+UNSHARED_SHARE = 1 / 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +75,7 @@ def diagnose(
     now: float | None = None,
     sites: dict | None = None,
     max_memory_per_child: int | None = None,
+    unshared: tuple[int, int] | None = None,
 ) -> Diagnosis | None:
     """The likeliest cause given what is known; None when nothing grows.
 
@@ -74,10 +85,16 @@ def diagnose(
     last allocs answer: the line that keeps memory, or that Python's allocations did not
     grow (native memory). ``max_memory_per_child`` (bytes) is the worker's setting, if
     any: set below where a child starts, it recycles every child after one task.
+    ``unshared`` is (bytes by which USS outgrew RSS, RSS) since the process was first
+    seen: copy-on-write, which the RSS verdict cannot see.
     """
     growing = memory is not None and memory.kind in ("leak", "suspect")
     fd_leak = fds is not None and fds.kind == "leak"
     if not growing and not fd_leak:
+        if sites is not None and (found := _copy_on_write(sites)) is not None:
+            return found
+        if unshared is not None and _unshared_enough(*unshared):
+            return _copied(unshared[0], None)
         return None
     stopgap = _stopgap(memory, now, max_memory_per_child) if growing else None
     if fd_leak:
@@ -87,7 +104,7 @@ def diagnose(
             "own context manager; ls -l /proc/PID/fd shows what they are",
             stopgap,
         )
-    if sites is not None and (found := _from_sites(sites, stopgap)) is not None:
+    if sites is not None and (found := from_allocs(sites, stopgap)) is not None:
         return found
     later = list(fetches[1:])
     if len(later) >= 2 and later[-1].garbage + later[-1].uncollectable > max(
@@ -133,8 +150,9 @@ def diagnose(
     )
 
 
-def _from_sites(answer: dict, stopgap: str | None) -> Diagnosis | None:
-    """Native memory, or the one line that keeps most of what Python's allocations grew."""
+def from_allocs(answer: dict, stopgap: str | None = None) -> Diagnosis | None:
+    """What one allocs answer says on its own: native memory, fragmentation, copy-on-write,
+    the one line that keeps most of what Python's allocations grew, or the task that does."""
     if answer.get("native"):
         rss = answer["rss"][1] - answer["rss"][0]
         traced = answer["traced"][1] - answer["traced"][0]
@@ -155,6 +173,8 @@ def _from_sites(answer: dict, stopgap: str | None) -> Diagnosis | None:
             "MALLOC_ARENA_MAX=2 for glibc's per-thread arenas",
             stopgap,
         )
+    if (found := _copy_on_write(answer)) is not None:
+        return found
     found = answer.get("sites") or []
     traced = answer["traced"][1] - answer["traced"][0]
     seconds = answer.get("seconds_traced") or 0
@@ -183,6 +203,39 @@ def _from_sites(answer: dict, stopgap: str | None) -> Diagnosis | None:
             stopgap,
         )
     return None
+
+
+def _copy_on_write(answer: dict) -> Diagnosis | None:
+    """USS outgrew RSS over an allocs window: pages copied, with the full collections that
+    ran meanwhile (the usual writer)."""
+    uss, rss = answer.get("uss"), answer["rss"]
+    if not uss:
+        return None
+    unshared = (uss[1] - uss[0]) - (rss[1] - rss[0])
+    if not _unshared_enough(unshared, rss[1]):
+        return None
+    full = (answer.get("gc") or {}).get("collections", [0, 0, 0])[-1]
+    return _copied(unshared, full)
+
+
+def _unshared_enough(unshared: int, rss: int) -> bool:
+    return unshared >= max(UNSHARED_FLOOR, UNSHARED_SHARE * rss)
+
+
+def _copied(unshared: int, full_collections: int | None) -> Diagnosis:
+    ran = ""
+    if full_collections:
+        ran = f"; {full_collections} full gc collection{'s' if full_collections > 1 else ''} ran"
+    return Diagnosis(
+        f"USS grew {fmt.size(unshared)} more than RSS: the process copies pages it shared with "
+        f"the main process (copy-on-write), as gc and reference counts write to inherited "
+        f"objects{ran}",
+        "call gc.freeze() in the main process before the pool forks (a worker_init signal "
+        "handler), so that collections leave inherited objects alone; import what tasks use "
+        "before that",
+        "RSS counts shared pages copied or not, so --max-memory-per-child does not see this; "
+        "--max-tasks-per-child=N recycles children before they copy much",
+    )
 
 
 def _task_that_keeps(rows: Sequence[dict]) -> str | None:

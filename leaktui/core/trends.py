@@ -20,6 +20,8 @@ class Trends:
         self._max_bins = max_bins
         self.processes: dict[int, Series] = {}
         self.workers: dict[str, Series] = {}
+        # pid -> (RSS, USS) at its first sample that read USS, and at its latest.
+        self._private: dict[int, tuple[tuple[int, int], tuple[int, int]]] = {}
 
     def _series(self) -> Series:
         return Series(recent=self._recent, max_bins=self._max_bins)
@@ -31,6 +33,10 @@ class Trends:
             if series is None:
                 series = self.processes[pid] = self._series()
             series.append(sample.time, sample.rss)
+            if sample.uss is not None:
+                now = (sample.rss, sample.uss)
+                seen = self._private.get(pid)
+                self._private[pid] = (seen[0] if seen else now, now)
         for worker in snapshot.workers:
             total = sum(snapshot.samples[p].rss for p in worker.pids if p in snapshot.samples)
             series = self.workers.get(worker.name)
@@ -39,8 +45,19 @@ class Trends:
             series.append(snapshot.time, total)
         for pid in self.processes.keys() - snapshot.samples.keys():
             del self.processes[pid]
+            self._private.pop(pid, None)
         for name in self.workers.keys() - {w.name for w in snapshot.workers}:
             del self.workers[name]
+
+    def unshared(self, pid: int) -> tuple[int, int] | None:
+        """(bytes by which USS outgrew RSS since the pid was first seen, RSS now): pages
+        a pool child shared with the main process and has since copied, which RSS counts
+        either way; None before a USS read."""
+        seen = self._private.get(pid)
+        if seen is None:
+            return None
+        (rss0, uss0), (rss1, uss1) = seen
+        return (uss1 - uss0) - (rss1 - rss0), rss1
 
     @staticmethod
     def overview(series: Series | None, width: int) -> list[float]:

@@ -3,9 +3,14 @@ worker carries on through many attaches, and what cannot be attached to says why
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
+import pwd
+import select
+import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +19,9 @@ import psutil
 import pytest
 from harness import send_task, wait_for
 
+from leaktui.attach import AttachError, attach
 from leaktui.cli import main
+from leaktui.core.discover import Discoverer
 from leaktui.remote import ask, has_agent
 
 CAN_ATTACH = sys.platform == "linux" and (
@@ -177,3 +184,69 @@ def test_a_process_of_another_python_is_refused_before_it_is_touched() -> None:
             assert "TracerPid:\t0" in status
         finally:
             proc.kill()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root, to become another user")
+# 3.12+: the forked child only runs code already imported, and exits.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_worker_of_another_user_is_refused_with_what_to_do(workers, fs_broker) -> None:
+    worker = workers.start(fs_broker, ["-c", "1", "-n", "attach-owner@%h"])
+    worker.wait_ready()
+    said = as_user(pwd.getpwnam("nobody").pw_uid, lambda: attach(worker.pid))
+    assert said == (
+        f"pid {worker.pid} belongs to user root: run leaktui attach as that user "
+        f"(sudo -u root leaktui attach {worker.pid}) or as root"
+    )
+    assert not has_agent(worker.pid)
+
+
+def as_user(uid: int, call) -> str:
+    """The message of the AttachError that ``call`` raises in a forked child running as
+    ``uid``: the code under test is already in memory, so the other user needs no access
+    to this interpreter's files. Bounded: the child is killed after 30 s."""
+    Discoverer().scan()  # its lazy imports (celery's node names), done while files are ours
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe
+        try:
+            os.close(read)
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            try:
+                call()
+                message = "no error"
+            except AttachError as exc:
+                message = str(exc)
+            except Exception as exc:  # shown in the failed assertion
+                message = f"{type(exc).__name__}: {exc}"
+            os.write(write, message.encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    try:
+        with os.fdopen(read, "rb") as pipe:
+            wait_for(lambda: select.select([pipe], [], [], 0)[0], 30, "the other user's attach")
+            return pipe.read().decode()
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None or os.geteuid() != 0, reason="unshare, root")
+def test_a_worker_in_another_mount_namespace_is_refused_before_it_is_touched(
+    workers, fs_broker, capsys
+) -> None:
+    worker = workers.start(
+        fs_broker,
+        ["-c", "1", "-n", "attach-container@%h"],
+        wrap=lambda argv: ["unshare", "--mount", *argv],  # a container's view of the files
+    )
+    worker.wait_ready()
+    assert main(["attach", str(worker.pid)]) == 1
+    err = capsys.readouterr().err
+    assert f"pid {worker.pid} runs in another container (mount namespace)" in err
+    assert err.count("\n") == 1
+    assert not has_agent(worker.pid)
+    assert worker.proc.poll() is None

@@ -156,3 +156,38 @@ def test_a_limit_below_where_a_child_starts_is_the_recycle_every_task_trap() -> 
     assert "recycled after one" in found.stopgap
     roomy = diagnose(LEAK, None, (), NOW, max_memory_per_child=400 * MIB)
     assert roomy.stopgap.startswith("meanwhile: --max-memory-per-child=")
+
+
+def test_uss_that_outgrows_a_flat_rss_is_copy_on_write_even_when_stable() -> None:
+    answer = _allocs([], 0, 0)
+    answer["uss"] = [12 * MIB, 72 * MIB]
+    answer["gc"] = {"collections": [40, 3, 2], "collected": 0, "uncollectable": 0, "frozen": 0}
+    found = diagnose(STABLE, None, sites=answer)
+    assert found.cause.startswith("USS grew 60.0 MiB more than RSS")
+    assert "copy-on-write" in found.cause
+    assert found.cause.endswith("2 full gc collections ran")
+    assert "gc.freeze()" in found.next_step
+    assert "--max-tasks-per-child" in found.stopgap
+
+
+def test_unsharing_seen_by_the_sampler_is_copy_on_write() -> None:
+    found = diagnose(STABLE, None, unshared=(48 * MIB, 100 * MIB))
+    assert found.cause.startswith("USS grew 48.0 MiB more than RSS")
+    assert "full gc" not in found.cause  # the sampler cannot tell
+
+
+@pytest.mark.parametrize(
+    "unshared",
+    [
+        (10 * MIB, 20 * MIB),  # under the floor, however large a share
+        (20 * MIB, 100 * MIB),  # a fifth of RSS: what any child copies as it runs
+    ],
+)
+def test_a_child_copying_a_few_pages_is_not_called_copy_on_write(unshared) -> None:
+    assert diagnose(STABLE, None, unshared=unshared) is None
+
+
+def test_uss_growing_with_rss_is_not_copy_on_write() -> None:
+    answer = _allocs([], 60 * MIB, 60 * MIB)
+    answer["uss"] = [12 * MIB, 72 * MIB]
+    assert diagnose(STABLE, None, sites=answer) is None

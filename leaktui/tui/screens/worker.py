@@ -129,7 +129,8 @@ class WorkerScreen(Screen):
         sites = self.query_one(AllocsPane).answer_for(pid)
         worker = self._worker(snapshot)
         limit = worker.command.max_memory_per_child if worker else None
-        found = diagnose(verdict, fds, fetches, snapshot.time, sites, limit)
+        unshared = self.app.trends.unshared(pid)  # type: ignore[attr-defined]
+        found = diagnose(verdict, fds, fetches, snapshot.time, sites, limit, unshared)
         if found is not None:
             reason.append("\nlikely: ", style="bold yellow")
             reason.append(found.cause)
