@@ -212,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="List every Celery worker on this host with its main process and pool "
         "children, their memory, and the limits they run under.",
     )
-    ps.add_argument("--json", action="store_true", help="print JSON (see DESIGN.md)")
+    ps.add_argument("--json", action="store_true", help="print JSON (docs/formats.md)")
     _add_match(ps, command=True)
 
     record = commands.add_parser(

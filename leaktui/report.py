@@ -1,4 +1,4 @@
-"""What `leaktui ps` prints: a Snapshot as a text table or as the JSON of DESIGN.md."""
+"""What `leaktui ps` prints: a Snapshot as a text table or as the JSON of docs/formats.md."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from leaktui.core.model import Snapshot
 
 
 def ps_json(snapshot: Snapshot, agents: Container[int] = ()) -> dict:
-    """The ``leaktui ps --json`` document; its first keys are a contract (DESIGN.md).
+    """The ``leaktui ps --json`` document; its first keys are a contract (docs/formats.md).
 
     ``agents``: the pids whose agent channel is open (each process has its own)."""
     workers = []

@@ -1,4 +1,4 @@
-"""The sample CSV of DESIGN.md: written by export and record, read by verdict and replay.
+"""The sample CSV of docs/formats.md: written by export and record, read by verdict and replay.
 
 A header row, then one row per process per tick. Timestamps are ISO 8601 with an offset and
 milliseconds, sizes are bytes, empty means unknown. The reader accepts any column order and

@@ -1,9 +1,9 @@
 """Small, fast readers of /proc.
 
 The sampler reads every worker process every tick, so this is the hot path: raw reads of
-/proc/PID/status and /proc/PID/stat cost about 25 µs together where psutil's
-``oneshot()`` with the same metrics costs about 90 µs (see FACTS.md). Everything that is
-not per-tick goes through psutil instead.
+/proc/PID/status and /proc/PID/stat cost less than half of what psutil's ``oneshot()``
+costs for the same metrics (docs/performance.md). Everything that is not per-tick goes
+through psutil instead.
 
 Each reader raises ``ProcessGone`` when the process has exited (or became a zombie), and
 ``PermissionError`` when /proc hides it from us; callers decide what that means.

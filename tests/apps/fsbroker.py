@@ -10,6 +10,6 @@ def transport_options(folder: str) -> dict:
         "data_folder_out": os.path.join(folder, "data"),
         "control_folder": os.path.join(folder, "control"),
         "processed_folder": os.path.join(folder, "processed"),
-        # The default 1 s makes every task and reply wait a second (FACTS.md).
+        # The default 1 s makes every task and reply wait a second (measured).
         "polling_interval": 0.05,
     }

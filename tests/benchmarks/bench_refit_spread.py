@@ -48,11 +48,12 @@ def main() -> None:
         times.append(time.perf_counter() - began)
     times.sort()
     mean = sum(times) / len(times)
+    print("| processes | ticks at 1 s | bins | mean per tick | p99 | worst |")
+    print("|---|---|---|---|---|---|")
     print(
-        f"{args.processes} processes, {args.ticks} ticks at 1 s, "
-        f"{'aligned bins' if args.aligned else 'phased bins'}: mean {mean * 1e3:.2f} ms, "
-        f"p99 {times[int(0.99 * len(times))] * 1e3:.1f} ms, worst {times[-1] * 1e3:.1f} ms "
-        "per tick"
+        f"| {args.processes} | {args.ticks} | {'aligned' if args.aligned else 'phased'} | "
+        f"{mean * 1e3:.2f} ms | {times[int(0.99 * len(times))] * 1e3:.1f} ms | "
+        f"{times[-1] * 1e3:.1f} ms |"
     )
 
 

@@ -117,8 +117,12 @@ def leaktui(folder: Path, match: str) -> list[str]:
     return [sys.executable, "-m", "leaktui", "--session", str(session), "--match", match]
 
 
-def first_frame(folder: Path, runs: int) -> None:
-    print("1. start to first frame, the real leaktui in a 120x40 pseudo-terminal")
+Row = tuple[str, str]
+"""What was measured, and the figure: one row of the Markdown table printed at the end."""
+
+
+def first_frame(folder: Path, runs: int) -> list[Row]:
+    print("timing the start to the first frame…", file=sys.stderr)
     blank, data = [], []
     for _ in range(runs):
         # The footer is in every frame; the status line shows "0 workers" once sampled.
@@ -128,8 +132,14 @@ def first_frame(folder: Path, runs: int) -> None:
             data.append(term.wait(b"0 workers", 30))
         finally:
             term.close()
-    print(f"   first frame: median {statistics.median(blank) * 1000:.0f} ms over {runs} runs")
-    print(f"   first frame with a sample: median {statistics.median(data) * 1000:.0f} ms\n")
+    where = f"real `leaktui` in a 120x40 pseudo-terminal, median of {runs}"
+    return [
+        (f"start to first frame, {where}", f"{statistics.median(blank) * 1000:.0f} ms"),
+        (
+            f"start to the first frame with a sample, {where}",
+            f"{statistics.median(data) * 1000:.0f} ms",
+        ),
+    ]
 
 
 async def _apply(rounds: int) -> dict[str, list[float]]:
@@ -153,20 +163,24 @@ async def _apply(rounds: int) -> dict[str, list[float]]:
     return out
 
 
-def apply_snapshot(rounds: int) -> None:
-    print("2. applying one snapshot of 100 workers and 500 processes (headless, 120x40)")
+def apply_snapshot(rounds: int) -> list[Row]:
+    print("applying snapshots of 100 workers and 500 processes…", file=sys.stderr)
+    rows = []
     for name, values in asyncio.run(_apply(rounds)).items():
         ordered = sorted(values[5:])  # the first rounds add the rows
         p95 = ordered[int(0.95 * (len(ordered) - 1))]
-        print(
-            f"   {name}: median {statistics.median(ordered) * 1000:.1f} ms, "
-            f"p95 {p95 * 1000:.1f} ms over {len(ordered)} snapshots"
+        rows.append(
+            (
+                f"one snapshot of 100 workers and 500 processes, {name} (headless, 120x40, "
+                f"{len(ordered)} snapshots)",
+                f"median {statistics.median(ordered) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms",
+            )
         )
-    print()
+    return rows
 
 
-def cpu_while_monitoring(folder: Path, seconds: float) -> None:
-    print("3. leaktui's CPU while monitoring 200 processes at a 1 s interval (real leaktui)")
+def cpu_while_monitoring(folder: Path, seconds: float) -> list[Row]:
+    print("measuring leaktui's CPU while it monitors 200 processes…", file=sys.stderr)
     trees: list[subprocess.Popen] = []
     try:
         for i in range(25):
@@ -189,10 +203,14 @@ def cpu_while_monitoring(folder: Path, seconds: float) -> None:
             time.sleep(seconds)
             after, elapsed = me.cpu_times(), time.monotonic() - t0
             used = (after.user - before.user) + (after.system - before.system)
-            print(
-                f"   {used / elapsed * 100:.1f}% of one core over {elapsed:.0f} s "
-                f"({used:.2f} s of CPU), RSS {me.memory_info().rss / MIB:.0f} MiB"
-            )
+            return [
+                (
+                    f"leaktui's CPU monitoring 200 processes (25 worker-shaped trees) at 1 s, "
+                    f"real `leaktui` in a pseudo-terminal, over {elapsed:.0f} s",
+                    f"{used / elapsed * 100:.1f} % of one core, "
+                    f"RSS {me.memory_info().rss / MIB:.0f} MiB",
+                )
+            ]
         finally:
             term.close()
     finally:
@@ -213,9 +231,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="start-ups timed")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        first_frame(Path(folder), args.runs)
-        apply_snapshot(args.rounds)
-        cpu_while_monitoring(Path(folder), args.seconds)
+        rows = first_frame(Path(folder), args.runs)
+        rows += apply_snapshot(args.rounds)
+        rows += cpu_while_monitoring(Path(folder), args.seconds)
+    print("| what | figure |\n|---|---|")
+    for what, figure in rows:
+        print(f"| {what} | {figure} |")
 
 
 if __name__ == "__main__":

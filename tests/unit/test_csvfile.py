@@ -15,7 +15,7 @@ from leaktui.core.errors import BadInput
 from leaktui.core.model import Row, Sample
 
 HEADER = ",".join(csvfile.COLUMNS)
-LINE = (  # the example row of DESIGN.md
+LINE = (  # the example row of docs/formats.md
     "2026-11-23T10:15:02.125+00:00,linode-1,w1@linode-1,4412,child,58720256,301989888,,0,14,3,"
     "1.5,120"
 )
