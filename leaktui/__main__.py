@@ -2,6 +2,6 @@
 
 import sys
 
-from leaktui.cli import main
+from leaktui.commands import main
 
 sys.exit(main())

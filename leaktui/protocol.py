@@ -37,6 +37,10 @@ TICKET = re.compile(r"^[0-9a-f]{16}$")
 class ProtocolError(ValueError):
     """A request that is not one the agent answers; the message says why."""
 
+    exit_status = 2
+    """Bad input, as ``leaktui.core.errors.ExitStatus.BAD_INPUT`` (the agent's side of the
+    protocol imports nothing of leaktui's core)."""
+
 
 def channel_dir(uid: int | None = None) -> Path:
     """The private folder (0700) of one user's channels: LEAKTUI_RUNTIME_DIR, else

@@ -1,6 +1,10 @@
 """The client side of the agent: ask a worker process, over its local channel or through
 the Celery broker (the worker's main process answers, or relays to its child).
 
+``ask_agent`` is the one place that decides between the two, for the command line and
+the UI alike: the local channel when the process has one open here, the broker when one
+was given and the channel is out of reach (another host, a private /tmp).
+
 Every failure is an AgentError whose message says what to do: the agent is not loaded
 (and the flag that loads it), the process is gone, it did not answer in time, or it
 answered with an error.
@@ -8,11 +12,13 @@ answered with an error.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
 from typing import TYPE_CHECKING
 
+from leaktui.core.errors import BadInput, LeaktuiError
 from leaktui.protocol import MAX_ANSWER, channel_path, check_request, decode, encode
 
 if TYPE_CHECKING:  # Celery is imported only when the broker is asked
@@ -22,8 +28,54 @@ if TYPE_CHECKING:  # Celery is imported only when the broker is asked
 AGENT_FLAG = "-I leaktui.agent"
 
 
-class AgentError(Exception):
+class AgentError(LeaktuiError):
     """A request that got no answer, or an error answer; the message is for the user."""
+
+
+def ask_agent(
+    pid: int,
+    request: dict,
+    timeout: float = 30.0,
+    *,
+    broker: str | None = None,
+    node: str | None = None,
+    transport_options: dict | None = None,
+) -> dict:
+    """``pid``'s answer to ``request``: over its local channel when it has one open here,
+    else through ``broker`` when given (to ``node``, or the worker found on this host that
+    owns the pid); else ``ask`` says how to load the agent."""
+    if broker and not has_agent(pid):
+        return ask_broker(
+            broker,
+            pid,
+            request,
+            node=node or _node_of(pid),
+            timeout=timeout,
+            transport_options=transport_options,
+        )
+    return ask(pid, request, timeout=timeout)
+
+
+def _node_of(pid: int) -> str | None:
+    """The node name of the local worker that owns ``pid``, if there is one here."""
+    from leaktui.core.discover import Discoverer
+
+    found = Discoverer().scan()
+    return next((w.node for w in found.workers if pid in w.pids), None)
+
+
+def broker_options() -> dict | None:
+    """The broker's transport options, from $LEAKTUI_BROKER_OPTIONS (a JSON object)."""
+    text = os.environ.get("LEAKTUI_BROKER_OPTIONS")
+    if not text:
+        return None
+    try:
+        options = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"$LEAKTUI_BROKER_OPTIONS: not JSON: {exc}") from None
+    if not isinstance(options, dict):
+        raise BadInput("$LEAKTUI_BROKER_OPTIONS: expected a JSON object")
+    return options
 
 
 def _owner(pid: int) -> int:

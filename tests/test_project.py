@@ -90,7 +90,7 @@ def test_the_agent_imports_only_the_stdlib_objgraph_celery_and_itself(path: Path
 def test_the_client_side_never_loads_the_agent() -> None:
     """Importing leaktui.agent hooks Celery's worker signals: the UI and CLI must not."""
     code = (
-        "import sys, leaktui.cli, leaktui.remote, leaktui.tui.app;"
+        "import sys, leaktui.commands, leaktui.remote, leaktui.tui.app;"
         "import leaktui.tui.widgets.objgraph_pane;"
         "print('leaktui.agent' in sys.modules)"
     )

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from leaktui.core.discover import Discoverer
+from leaktui.core.errors import LeaktuiError
 from leaktui.protocol import channel_dir
 from leaktui.remote import has_agent
 
@@ -51,7 +52,7 @@ except BaseException as exc:
 """
 
 
-class AttachError(Exception):
+class AttachError(LeaktuiError):
     """The worker could not be attached to; the message says why and what to do."""
 
 

@@ -54,6 +54,16 @@ class Assessed:
     memory: Verdict
     fds: Verdict | None = None
 
+    @property
+    def fd_leak(self) -> bool:
+        """Open files keep growing."""
+        return self.fds is not None and self.fds.kind == "leak"
+
+    @property
+    def leaking(self) -> bool:
+        """Memory or open files leak: what ``leaktui verdict`` exits 1 for."""
+        return self.memory.kind == "leak" or self.fd_leak
+
 
 #: Verdicts from least to most worrying, to pick the worker's between two series.
 SEVERITY = {"insufficient": 0, "stable": 1, "warming": 2, "suspect": 3, "leak": 4}

@@ -25,7 +25,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 from leaktui.core.assessment import Assessed, limits_for
-from leaktui.core.errors import BadInput
+from leaktui.core.errors import BadInput, LeaktuiError
 from leaktui.core.model import ProcessInfo, ProcessLimits, RLimit, Row, Sample, Snapshot, Worker
 from leaktui.core.verdict import Limit, Thresholds
 
@@ -103,7 +103,7 @@ def is_journal(path: str | os.PathLike[str]) -> bool:
         return False
 
 
-class JournalError(Exception):
+class JournalError(LeaktuiError):
     """The journal cannot be written (disk full, permissions): the message names the file."""
 
 

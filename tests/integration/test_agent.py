@@ -13,7 +13,7 @@ import pytest
 from fsbroker import transport_options
 from harness import send_task, wait_for
 
-from leaktui.cli import main
+from leaktui.commands import main
 from leaktui.protocol import ProtocolError, channel_path
 from leaktui.remote import AgentError, ask, ask_broker, has_agent
 
@@ -227,7 +227,7 @@ def test_ps_shows_which_workers_have_the_agent(workers, fs_broker, capsys) -> No
 
 @pytest.mark.parametrize("broker_name", ["filesystem", "redis"])
 def test_the_broker_path_gives_the_same_answer_as_the_local_one(
-    request: pytest.FixtureRequest, workers, broker_name: str, monkeypatch, capsys
+    request: pytest.FixtureRequest, workers, broker_name: str, monkeypatch, capsys, tmp_path
 ) -> None:
     broker = request.getfixturevalue("fs_broker" if broker_name == "filesystem" else "redis_broker")
     node = f"agent-via-{broker_name}@testhost"
@@ -248,8 +248,11 @@ def test_the_broker_path_gives_the_same_answer_as_the_local_one(
         assert via["tasks"] == local["tasks"] == 1
     if options:
         monkeypatch.setenv("LEAKTUI_BROKER_OPTIONS", json.dumps(options))
+    # The command line, with the local channel out of reach (as under systemd's PrivateTmp):
+    # --broker takes over, to the node found on this host.
+    monkeypatch.setenv("LEAKTUI_RUNTIME_DIR", str(tmp_path / "elsewhere"))
     argv = ["objgraph", str(ran), "--type", "leakapp.LeakyThing", "--broker", broker.url]
-    assert main([*argv, "--json"]) == 0  # the node found on this host
+    assert main([*argv, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["chain"] == local["chain"]
     main_answer = ask_broker(
         broker.url, worker.pid, {"command": "gc"}, node=node, timeout=5, transport_options=options

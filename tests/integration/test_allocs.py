@@ -12,7 +12,7 @@ import psutil
 import pytest
 from harness import send_task, wait_for
 
-from leaktui.cli import main
+from leaktui.commands import main
 from leaktui.remote import ask, ask_broker, has_agent
 from leaktui.report import allocs_text
 

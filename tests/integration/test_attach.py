@@ -20,7 +20,7 @@ import pytest
 from harness import send_task, wait_for
 
 from leaktui.attach import AttachError, attach
-from leaktui.cli import main
+from leaktui.commands import main
 from leaktui.core.discover import Discoverer
 from leaktui.remote import ask, has_agent
 

@@ -8,7 +8,7 @@ import pytest
 from harness import send_task, wait_for
 from test_allocs import AGENT, only_child
 
-from leaktui.cli import main
+from leaktui.commands import main
 from leaktui.remote import ask
 
 pytestmark = [

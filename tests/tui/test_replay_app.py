@@ -79,7 +79,7 @@ async def test_arrows_step_and_space_plays(tmp_path: Path) -> None:
 def test_a_missing_recording_is_a_one_line_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from leaktui.cli import main
+    from leaktui.commands import main
 
     assert main(["replay", str(tmp_path / "nope.csv")]) == 2
     err = capsys.readouterr().err.strip()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from leaktui.cli import main
+from leaktui.commands import main
 from leaktui.core import csvfile
 from leaktui.core.errors import BadInput
 from leaktui.core.model import Row, Sample

@@ -51,7 +51,7 @@ class ProcessTable(DiffTable):
     ) -> dict[str, object]:
         s = snapshot.samples[pid]
         assessed = snapshot.verdicts.get((worker.name, pid))
-        fd_leak = assessed is not None and assessed.fds is not None and assessed.fds.kind == "leak"
+        fd_leak = assessed is not None and assessed.fd_leak
         values = trends.overview(trends.processes.get(pid), SPARK_WIDTH)
 
         def right(text: str) -> Text:

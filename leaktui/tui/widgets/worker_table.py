@@ -102,9 +102,7 @@ class WorkerTable(DiffTable):
 
     def _row(self, snapshot: Snapshot, worker: Worker, trends: Trends) -> dict[str, object]:
         fd_leak = any(
-            (a := snapshot.verdicts.get((worker.name, pid))) is not None
-            and a.fds is not None
-            and a.fds.kind == "leak"
+            (a := snapshot.verdicts.get((worker.name, pid))) is not None and a.fd_leak
             for pid in worker.pids
         )
         values = trends.overview(trends.workers.get(worker.name), SPARK_WIDTH)
