@@ -191,3 +191,6 @@ class Snapshot:
     """The verdict of each process, and of each worker's sum (pid None), at this tick."""
     changes: tuple[Assessed, ...] = ()
     """The verdicts that changed this tick, for the journal."""
+    unreadable: int = 0
+    """Processes /proc would not show in this tick's scan (hidepid): why no worker may be
+    found."""

@@ -136,6 +136,7 @@ class Monitor:
             errors=tuple(errors),
             verdicts=MappingProxyType(self.assessment.latest()),
             changes=changes,
+            unreadable=len(found.unreadable),
         )
         if self.journal is not None:
             self.journal.append(snapshot)

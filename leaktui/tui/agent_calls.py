@@ -4,18 +4,21 @@ Called from worker threads: each call may take seconds."""
 
 from __future__ import annotations
 
-from textual.app import App
+from textual.dom import DOMNode
 
 from leaktui.remote import ask_agent as _ask
+from leaktui.tui.typed import monitor_app
 
 
-def ask_agent(app: App, pid: int, node: str | None, request: dict, timeout: float) -> dict:
-    """The agent's answer to ``request``; AgentError, ProtocolError or OSError otherwise."""
+def ask_agent(asking: DOMNode, pid: int, node: str | None, request: dict, timeout: float) -> dict:
+    """``pid``'s answer to ``request`` (``node``: the worker that owns it, for the broker);
+    AgentError, ProtocolError or OSError otherwise."""
+    app = monitor_app(asking)
     return _ask(
         pid,
         request,
         timeout,
-        broker=getattr(app, "broker", None),
+        broker=app.broker,
         node=node,
-        transport_options=getattr(app, "broker_options", None),
+        transport_options=app.broker_options,
     )

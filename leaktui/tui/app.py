@@ -66,7 +66,6 @@ class LeakTuiApp(App[None]):
         self.broker_options = broker_options
         self.trends = Trends()
         self.latest: Snapshot | None = None
-        self.unreadable = 0
         self.mailbox = Mailbox(lambda: self.post_message(SnapshotsReady()))
 
     def on_mount(self) -> None:
@@ -85,8 +84,6 @@ class LeakTuiApp(App[None]):
             self.trends.observe(snapshot)
         if snapshots:
             self.latest = snapshots[-1]
-            monitor = getattr(self.source, "monitor", None)
-            self.unreadable = monitor.last_unreadable if monitor is not None else 0
             self.error = self.latest.errors[0] if self.latest.errors else None
             if not self.paused:
                 self.snapshot = self.latest

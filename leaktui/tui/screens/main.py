@@ -15,6 +15,7 @@ from textual.widgets import Input, Static
 from leaktui.core.model import Snapshot, Worker
 from leaktui.report import no_workers_help
 from leaktui.tui.screens.worker import WorkerScreen
+from leaktui.tui.typed import monitor_app
 from leaktui.tui.widgets.key_footer import KeyFooter
 from leaktui.tui.widgets.status import StatusLine
 from leaktui.tui.widgets.system_panel import SystemPanel
@@ -68,20 +69,20 @@ class MainScreen(Screen):
         body = self.query_one("#body")
         if not snapshot.workers:
             empty.update(
-                no_workers_help(snapshot.host, self.app.unreadable, self.app.match)  # type: ignore[attr-defined]
+                no_workers_help(snapshot.host, snapshot.unreadable, monitor_app(self).match)
             )
         empty.display = not snapshot.workers
         body.display = bool(snapshot.workers)
         table = self.query_one(WorkerTable)
         visible = {w.name for w in snapshot.workers if self._shown(w)}
-        table.show(snapshot, self.app.trends, self.sort, visible)  # type: ignore[attr-defined]
+        table.show(snapshot, monitor_app(self).trends, self.sort, visible)
         self._panel()
 
     def _shown(self, worker: Worker) -> bool:
         return self.pattern is None or self.pattern.search(worker.name) is not None
 
     def _panel(self) -> None:
-        snapshot: Snapshot | None = self.app.snapshot  # type: ignore[attr-defined]
+        snapshot: Snapshot | None = monitor_app(self).snapshot
         selected = self.query_one(WorkerTable).selected
         worker = None
         if snapshot is not None:
@@ -113,7 +114,7 @@ class MainScreen(Screen):
     def action_sort(self, by: str) -> None:
         """Sort by RSS (largest first), growth rate (fastest first) or name."""
         self.sort = by
-        self._follow(self.app.snapshot)  # type: ignore[attr-defined]
+        self._follow(monitor_app(self).snapshot)
         self.notify(f"sorted by {by}", timeout=1.5)
 
     def action_filter(self) -> None:
@@ -127,7 +128,7 @@ class MainScreen(Screen):
         box.display = False
         self.pattern = None
         self.query_one(WorkerTable).focus()
-        self._follow(self.app.snapshot)  # type: ignore[attr-defined]
+        self._follow(monitor_app(self).snapshot)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -135,7 +136,7 @@ class MainScreen(Screen):
             self.pattern = re.compile(event.value, re.IGNORECASE) if event.value else None
         except re.error:
             return  # half-typed; keep the last pattern that compiled
-        self._follow(self.app.snapshot)  # type: ignore[attr-defined]
+        self._follow(monitor_app(self).snapshot)
 
     @on(Input.Submitted, "#filter")
     def _filter_kept(self) -> None:

@@ -16,6 +16,7 @@ from textual.widgets import ContentSwitcher, Static
 
 from leaktui.core.diagnosis import diagnose
 from leaktui.core.model import Snapshot, Worker
+from leaktui.tui.typed import monitor_app
 from leaktui.tui.widgets.allocs_pane import AllocsPane
 from leaktui.tui.widgets.key_footer import KeyFooter
 from leaktui.tui.widgets.objgraph_pane import ObjgraphPane
@@ -107,17 +108,17 @@ class WorkerScreen(Screen):
                 no_wrap=True,
             )
         )
-        self.query_one(ProcessTable).show(snapshot, worker, self.app.trends)  # type: ignore[attr-defined]
+        self.query_one(ProcessTable).show(snapshot, worker, monitor_app(self).trends)
         self._selected()
 
     def _selected(self) -> None:
-        snapshot: Snapshot | None = self.app.snapshot  # type: ignore[attr-defined]
+        snapshot: Snapshot | None = monitor_app(self).snapshot
         pid = self.query_one(ProcessTable).selected
         if snapshot is None or pid is None:
             return
         assessed = snapshot.verdicts.get((self.worker_name, pid))
         verdict = assessed.memory if assessed else None
-        series = self.app.trends.processes.get(pid)  # type: ignore[attr-defined]
+        series = monitor_app(self).trends.processes.get(pid)
         self.query_one(RssChart).show(series, verdict, snapshot.time)
         reason = Text()
         reason.append(f"pid {pid}\n", style="bold")
@@ -129,7 +130,7 @@ class WorkerScreen(Screen):
         sites = self.query_one(AllocsPane).answer_for(pid)
         worker = self._worker(snapshot)
         limit = worker.command.max_memory_per_child if worker else None
-        unshared = self.app.trends.unshared(pid)  # type: ignore[attr-defined]
+        unshared = monitor_app(self).trends.unshared(pid)
         found = diagnose(verdict, fds, fetches, snapshot.time, sites, limit, unshared)
         if found is not None:
             reason.append("\nlikely: ", style="bold yellow")
@@ -159,7 +160,7 @@ class WorkerScreen(Screen):
         pid = self.query_one(ProcessTable).selected
         if pid is None:
             return
-        worker = self._worker(self.app.snapshot)  # type: ignore[attr-defined]
+        worker = self._worker(monitor_app(self).snapshot)
         self.query_one(AllocsPane).trace(pid, worker.node if worker else None)
         self._show_pane("allocs")
 
@@ -172,7 +173,7 @@ class WorkerScreen(Screen):
         pid = self.query_one(ProcessTable).selected
         if pid is None:
             return False
-        snapshot: Snapshot | None = self.app.snapshot  # type: ignore[attr-defined]
+        snapshot: Snapshot | None = monitor_app(self).snapshot
         sample = snapshot.samples.get(pid) if snapshot else None
         worker = self._worker(snapshot)
         node = worker.node if worker else None

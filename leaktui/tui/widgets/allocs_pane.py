@@ -49,8 +49,8 @@ class AllocsPane(Vertical):
             super().__init__()
             self.pid, self.answer, self.error = pid, answer, error
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self.pid: int | None = None
         self._answers: dict[int, dict] = {}
         self._began = 0.0
@@ -104,9 +104,9 @@ class AllocsPane(Vertical):
     def _trace(self, pid: int, node: str | None) -> None:
         request = {"command": "allocs", "seconds": WINDOW, "frames": FRAMES, "limit": 30}
         try:
-            answer = ask_agent(self.app, pid, node, request, timeout=WINDOW + 30)
+            answer = ask_agent(self, pid, node, request, timeout=WINDOW + 30)
             # Which task keeps memory, from the figures the agent keeps per task name.
-            kept = ask_agent(self.app, pid, node, {"command": "tasks", "limit": 5}, timeout=10)
+            kept = ask_agent(self, pid, node, {"command": "tasks", "limit": 5}, timeout=10)
             answer["by_task"] = kept.get("by_task", [])
         except (AgentError, ProtocolError, OSError) as exc:
             self.post_message(self.Traced(pid, None, str(exc)))

@@ -53,12 +53,14 @@ class ObjgraphPane(Vertical):
             self.pid, self.answer, self.error = pid, answer, error
 
     class Chained(Message):
-        def __init__(self, pid: int, type_name: str, text: str) -> None:
-            super().__init__()
-            self.pid, self.type_name, self.text = pid, type_name, text
+        """What holds a type (``chain``), or why it could not be asked (``error``)."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        def __init__(self, pid: int, type_name: str, chain: str | None, error: str | None) -> None:
+            super().__init__()
+            self.pid, self.type_name, self.chain, self.error = pid, type_name, chain, error
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
         self.pid: int | None = None
         self.node: str | None = None
         self._processes: dict[int, _Process] = {}
@@ -101,7 +103,7 @@ class ObjgraphPane(Vertical):
     @work(thread=True, exclusive=True, group="objgraph")
     def _fetch(self, pid: int, node: str | None) -> None:
         try:
-            answer = ask_agent(self.app, pid, node, {"command": "growth", "limit": 30}, timeout=30)
+            answer = ask_agent(self, pid, node, {"command": "growth", "limit": 30}, timeout=30)
         except (AgentError, ProtocolError, OSError) as exc:
             self.post_message(self.Fetched(pid, None, str(exc)))
             return
@@ -174,15 +176,16 @@ class ObjgraphPane(Vertical):
     def _chain(self, pid: int, node: str | None, type_name: str) -> None:
         try:
             request = {"command": "chain", "type": type_name}
-            answer = ask_agent(self.app, pid, node, request, timeout=60)
-            text = answer.get("chain") or answer.get("note", "no chain found")
+            answer = ask_agent(self, pid, node, request, timeout=60)
         except (AgentError, ProtocolError, OSError) as exc:
-            text = f"[error] {exc}"
-        self.post_message(self.Chained(pid, type_name, text))
+            self.post_message(self.Chained(pid, type_name, None, str(exc)))
+            return
+        chain = answer.get("chain") or answer.get("note", "no chain found")
+        self.post_message(self.Chained(pid, type_name, chain, None))
 
     @on(Chained)
     def _chained(self, message: Chained) -> None:
-        style = "bold red" if message.text.startswith("[error]") else ""
+        shown = (message.error, "bold red") if message.error else (message.chain or "", "")
         self.query_one("#objgraph-chain", Static).update(
-            Text.assemble(("held by: ", "bold"), (message.text, style))
+            Text.assemble(("held by: ", "bold"), shown)
         )

@@ -8,6 +8,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from leaktui.tui.typed import monitor_app
+
 
 class StatusLine(Static):
     """``linode-1 · 4 workers · 11 processes · every 1 s · PAUSED``, and the last error."""
@@ -18,8 +20,8 @@ class StatusLine(Static):
         self.redraw()
 
     def redraw(self) -> None:
-        app = self.app
-        snapshot = app.snapshot  # type: ignore[attr-defined]
+        app = monitor_app(self)
+        snapshot = app.snapshot
         text = Text()
         if snapshot is None:
             text.append("waiting for the first sample…")
@@ -30,15 +32,15 @@ class StatusLine(Static):
                 f" · {_plural(len(snapshot.workers), 'worker')}"
                 f" · {_plural(processes, 'process', 'processes')}"
             )
-            cursor = app.cursor  # type: ignore[attr-defined]
+            cursor = app.cursor
             if cursor:
                 text.append(f" · {cursor}", style="bold cyan")
             else:
-                text.append(f" · every {app.interval:g} s")  # type: ignore[attr-defined]
-        if app.paused:  # type: ignore[attr-defined]
+                text.append(f" · every {app.interval:g} s")
+        if app.paused:
             text.append("  PAUSED ", style="bold reverse")
             text.append(" (sampling and journal go on)", style="dim")
-        error = app.error  # type: ignore[attr-defined]
+        error = app.error
         if error:
             text.append(f"  ⚠ {error}", style="bold red")
         self.update(text, layout=False)  # one line, always: no need to lay the screen out
