@@ -6,6 +6,8 @@ Sizes use binary units (1 MiB = 1024 KiB), the units /proc, ulimit and Celery's
 
 from __future__ import annotations
 
+import time
+
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 
 
@@ -52,6 +54,17 @@ def duration(seconds: float) -> str:
     if minutes:
         return f"{minutes}m {secs:02d}s"
     return f"{secs}s"
+
+
+def span(seconds: float) -> str:
+    """A span in prose, to the minute: ``1 h 02 min``, ``45 min``."""
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def clock(t: float) -> str:
+    """A moment of the day, in UTC as leaktui records: ``10:04 UTC``."""
+    return time.strftime("%H:%M", time.gmtime(t)) + " UTC"
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:

@@ -281,11 +281,11 @@ def _stopgap(memory: Verdict | None, now: float | None, limit: int | None) -> st
     kib = int(baseline * 1.5 / 1024)
     if limit is not None and limit <= baseline:
         return (
-            f"--max-memory-per-child={limit // 1024} is below the {baseline / MIB:.0f} MiB a "
+            f"--max-memory-per-child={limit // 1024} is below the {fmt.size(baseline)} a "
             "child starts from: Celery checks peak RSS after each task, so every child is "
             f"recycled after one; set it above that, e.g. {kib} (KiB, 1.5 times)"
         )
     return (
-        f"meanwhile: --max-memory-per-child={kib} (KiB: 1.5 times the {baseline / MIB:.0f} MiB "
+        f"meanwhile: --max-memory-per-child={kib} (KiB: 1.5 times the {fmt.size(baseline)} "
         "the process started from) recycles a child before it grows far"
     )

@@ -72,7 +72,7 @@ def test_the_stopgap_is_derived_from_the_baseline_observed() -> None:
     """200 MiB now after 4 h at 30 MiB/h: it started at 80 MiB; 1.5 times that is 120 MiB."""
     found = diagnose(LEAK, None, (), NOW)
     assert f"--max-memory-per-child={120 * 1024}" in found.stopgap
-    assert "80 MiB" in found.stopgap
+    assert "80.0 MiB" in found.stopgap
 
 
 @pytest.mark.parametrize("memory", [STABLE, None])
@@ -152,7 +152,7 @@ def test_rss_that_malloc_keeps_freed_is_fragmentation() -> None:
 
 def test_a_limit_below_where_a_child_starts_is_the_recycle_every_task_trap() -> None:
     found = diagnose(LEAK, None, (), NOW, max_memory_per_child=64 * MIB)
-    assert found.stopgap.startswith("--max-memory-per-child=65536 is below the 80 MiB")
+    assert found.stopgap.startswith("--max-memory-per-child=65536 is below the 80.0 MiB")
     assert "recycled after one" in found.stopgap
     roomy = diagnose(LEAK, None, (), NOW, max_memory_per_child=400 * MIB)
     assert roomy.stopgap.startswith("meanwhile: --max-memory-per-child=")

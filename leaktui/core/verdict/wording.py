@@ -1,11 +1,17 @@
-"""How a verdict's reason reads: sizes, rates, spans and clock times a person can act on."""
+"""How a verdict's reason reads: what the growth goes with, in the units of its series.
+
+Every number is written by ``leaktui.fmt``, as everywhere else; this module only picks
+sizes for bytes and plain counts for other units (open files).
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
-from leaktui.core.verdict.terms import MIB
+from leaktui import fmt
+
+minutes = fmt.span
+clock = fmt.clock
 
 
 def cause(per_task: float | None, follows: str | None, size: Callable[[float], str]) -> str:
@@ -20,26 +26,13 @@ def cause(per_task: float | None, follows: str | None, size: Callable[[float], s
 
 def formatters(unit: str) -> tuple[Callable[[float], str], Callable[[float], str]]:
     """How the reasons write an amount and a rate: binary sizes for bytes, counts otherwise."""
+    if unit == "bytes":
+        return fmt.size, fmt.rate
 
     def size(n: float) -> str:
-        if unit != "bytes":
-            return f"{n:.0f} {unit}"
-        for name, scale in (("GiB", 1 << 30), ("MiB", MIB), ("KiB", 1024)):
-            if abs(n) >= scale:
-                return f"{n / scale:.1f} {name}"
-        return f"{n:.0f} B"
+        return f"{n:.0f} {unit}"
 
     def rate(per_hour: float) -> str:
-        text = f"{abs(per_hour):.1f} {unit}" if unit != "bytes" else size(abs(per_hour))
-        return f"{'+' if per_hour >= 0 else '-'}{text}/h"
+        return f"{'+' if per_hour >= 0 else '-'}{abs(per_hour):.1f} {unit}/h"
 
     return size, rate
-
-
-def minutes(seconds: float) -> str:
-    minutes = round(seconds / 60)
-    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
-
-
-def clock(t: float) -> str:
-    return time.strftime("%H:%M", time.gmtime(t)) + " UTC"

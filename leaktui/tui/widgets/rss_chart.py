@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from textual_plotext import PlotextPlot
 
+from leaktui import fmt
 from leaktui.core.history import Series
 from leaktui.core.verdict import Verdict
 
@@ -46,7 +47,7 @@ class RssChart(PlotextPlot):
                         [x[0], ahead], [limit, limit], label=kind, color="red", marker="braille"
                     )
                 else:
-                    note = f" · {kind} limit {limit / 1024:.1f} GiB, off the chart"
+                    note = f" · {kind} limit {fmt.size(verdict.limit.bytes)}, off the chart"
         plt.plot(x, values, label="RSS", color="cyan", marker="braille")
         plt.title(_title(verdict) + note)
         self.refresh()
