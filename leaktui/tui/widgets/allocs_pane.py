@@ -42,6 +42,18 @@ HINT = (
 class AllocsPane(Vertical):
     """A line of status (a bar while tracing), the sites, and the chosen site's traceback."""
 
+    DEFAULT_CSS = """
+    AllocsPane {
+        height: 1fr;
+    }
+    AllocsPane > #allocs-status, AllocsPane > #allocs-detail {
+        height: auto;
+    }
+    AllocsPane > #allocs-table {
+        height: 1fr;
+    }
+    """
+
     class Traced(Message):
         """A window's answer (or its error) for one process."""
 

@@ -47,6 +47,18 @@ class _Process:
 class ObjgraphPane(Vertical):
     """A growth table, a line of status, and the chain of the chosen type."""
 
+    DEFAULT_CSS = """
+    ObjgraphPane {
+        height: 1fr;
+    }
+    ObjgraphPane > #objgraph-status, ObjgraphPane > #objgraph-chain {
+        height: auto;
+    }
+    ObjgraphPane > #objgraph-table {
+        height: 1fr;
+    }
+    """
+
     class Fetched(Message):
         def __init__(self, pid: int, answer: dict | None, error: str | None) -> None:
             super().__init__()

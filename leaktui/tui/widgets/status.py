@@ -14,6 +14,14 @@ from leaktui.tui.typed import monitor_app
 class StatusLine(Static):
     """``linode-1 · 4 workers · 11 processes · every 1 s · PAUSED``, and the last error."""
 
+    DEFAULT_CSS = """
+    StatusLine {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+    }
+    """
+
     def on_mount(self) -> None:
         for name in ("snapshot", "paused", "error", "cursor"):
             self.watch(self.app, name, lambda _: self.redraw(), init=False)
