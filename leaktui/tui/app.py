@@ -9,6 +9,7 @@ trends go on, and resuming shows the newest snapshot at once.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -44,10 +45,12 @@ class LeakTuiApp(App[None]):
         Binding("e", "export", "Export", tooltip="Export the session so far to CSV", id="export"),
     ]
 
-    snapshot: reactive[Snapshot | None] = reactive(None, always_update=False)
-    paused: reactive[bool] = reactive(False)
-    error: reactive[str | None] = reactive(None)
-    cursor: reactive[str | None] = reactive(None)
+    # The screens and widgets watch these and redraw what they show; repainting the whole
+    # screen on every tick (a reactive's default) would render every widget again.
+    snapshot: reactive[Snapshot | None] = reactive(None, always_update=False, repaint=False)
+    paused: reactive[bool] = reactive(False, repaint=False)
+    error: reactive[str | None] = reactive(None, repaint=False)
+    cursor: reactive[str | None] = reactive(None, repaint=False)
     """Where a replay stands; None when live."""
 
     def __init__(
@@ -83,6 +86,11 @@ class LeakTuiApp(App[None]):
         for snapshot in snapshots:
             self.trends.observe(snapshot)
         if snapshots:
+            if self.latest is None:
+                # Textual, Rich and the first screen are built: what lives for the whole
+                # session. Frozen, the collector's full passes skip it and take a few
+                # milliseconds instead of tens, which would miss a frame.
+                gc.freeze()
             self.latest = snapshots[-1]
             self.error = self.latest.errors[0] if self.latest.errors else None
             if not self.paused:

@@ -122,6 +122,7 @@ async def test_the_demo_ui_fetches_objgraph_from_the_leaking_child(private_tmp, 
     from leaktui.tui.source import LiveSource
     from leaktui.tui.widgets.objgraph_pane import ObjgraphPane
     from leaktui.tui.widgets.process_table import ProcessTable
+    from leaktui.tui.widgets.row_table import RowTable
 
     monkeypatch.setenv("TMPDIR", str(private_tmp))
     monkeypatch.setattr(tempfile, "tempdir", None)  # re-read TMPDIR
@@ -133,7 +134,7 @@ async def test_the_demo_ui_fetches_objgraph_from_the_leaking_child(private_tmp, 
             await until(
                 pilot, lambda: app.snapshot and len(app.snapshot.workers) == 4, "4 workers", 60
             )
-            table = app.screen.query_one(DataTable)
+            table = app.screen.query_one(RowTable)
             table.move_cursor(row=table.get_row_index("reports@leaktui-demo"))
             await pilot.press("enter")
             processes = app.screen.query_one(ProcessTable)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 from tui_fakes import LEAK, MIB, STABLE, running, snapshot, worker
 
 from leaktui.core import csvfile
 from leaktui.core.journal import Journal
 from leaktui.tui.app import LeakTuiApp
 from leaktui.tui.dialogs.export import ExportDialog
+from leaktui.tui.widgets.row_table import RowTable
 
 BIG = worker("big@linode-1", 100, children=2)
 SMALL = worker("small@linode-1", 200, children=1)
@@ -36,7 +37,7 @@ async def test_the_exported_csv_reads_back_as_what_the_app_showed(tmp_path: Path
                     snapshot(tick, [(BIG, (100 + tick) * MIB, LEAK), (SMALL, 50 * MIB, STABLE)])
                 )
                 await pilot.pause()
-            shown = str(app.screen.query_one(DataTable).get_cell(BIG.name, "rss"))
+            shown = str(app.screen.query_one(RowTable).get_cell(BIG.name, "rss"))
             out = tmp_path / "out.csv"
             await export_to(pilot, app, out)
             assert any("exported 25 samples" in n.message for n in app._notifications)

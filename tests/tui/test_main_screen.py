@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import ContentSwitcher, DataTable, Static
+from textual.widgets import ContentSwitcher, Static
 from textual.widgets._footer import FooterKey
 from tui_fakes import (
     LEAK,
@@ -20,6 +20,7 @@ from tui_fakes import (
 
 from leaktui.tui.widgets.key_footer import KeyFooter
 from leaktui.tui.widgets.objgraph_pane import ObjgraphPane
+from leaktui.tui.widgets.row_table import RowTable
 from leaktui.tui.widgets.rss_chart import RssChart
 from leaktui.tui.widgets.status import StatusLine
 from leaktui.tui.widgets.system_panel import SystemPanel
@@ -35,7 +36,7 @@ def fleet(tick: int, big_rss: int = 150 * MIB) -> object:
     )
 
 
-def cell_text(table: DataTable, row: str, column: str) -> str:
+def cell_text(table: RowTable, row: str, column: str) -> str:
     return str(table.get_cell(row, column))
 
 
@@ -49,7 +50,7 @@ async def feed(pilot, source: FakeSource, *snapshots) -> None:
 async def test_workers_show_their_rss_and_a_verdict_badge() -> None:
     async with running((120, 40)) as (app, source, pilot):
         await feed(pilot, source, fleet(1))
-        table = app.screen.query_one(DataTable)
+        table = app.screen.query_one(RowTable)
         assert table.row_count == 3
         assert cell_text(table, BIG.name, "verdict").strip() == "LEAK +38 MiB/h · limit in ~6h"
         assert cell_text(table, SMALL.name, "verdict").strip() == "stable"
@@ -64,7 +65,7 @@ async def test_workers_show_their_rss_and_a_verdict_badge() -> None:
 async def test_the_sparkline_follows_the_rss() -> None:
     async with running((120, 40)) as (app, source, pilot):
         await feed(pilot, source, *(fleet(i, (100 + 10 * i) * MIB) for i in range(1, 9)))
-        spark = cell_text(app.screen.query_one(DataTable), BIG.name, "trend").strip()
+        spark = cell_text(app.screen.query_one(RowTable), BIG.name, "trend").strip()
         assert spark == "▁▂▃▄▅▆▇█"  # rising, one bar per tick
 
 
@@ -72,7 +73,7 @@ async def test_the_sparkline_follows_the_rss() -> None:
 async def test_rows_update_in_place_and_follow_workers_that_come_and_go() -> None:
     async with running((120, 40)) as (app, source, pilot):
         await feed(pilot, source, fleet(1))
-        table = app.screen.query_one(DataTable)
+        table = app.screen.query_one(RowTable)
         await feed(pilot, source, snapshot(2, [(BIG, 150 * MIB, LEAK), (SMALL, 80 * MIB, STABLE)]))
         assert table.row_count == 2
         assert cell_text(table, SMALL.name, "rss") == "160.0 MiB"
@@ -84,10 +85,10 @@ async def test_rows_update_in_place_and_follow_workers_that_come_and_go() -> Non
 async def test_sort_keys_reorder_the_rows() -> None:
     async with running((120, 40)) as (app, source, pilot):
         await feed(pilot, source, fleet(1))
-        table = app.screen.query_one(DataTable)
+        table = app.screen.query_one(RowTable)
 
         def order() -> list[str]:
-            return [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(3)]
+            return table.row_keys[:3]
 
         assert order() == [BIG.name, LRU.name, SMALL.name]  # by RSS, the default
         await pilot.press("n")
@@ -100,7 +101,7 @@ async def test_sort_keys_reorder_the_rows() -> None:
 async def test_pause_freezes_the_display_and_resume_shows_the_newest() -> None:
     async with running((120, 40)) as (app, source, pilot):
         await feed(pilot, source, fleet(1))
-        table = app.screen.query_one(DataTable)
+        table = app.screen.query_one(RowTable)
         await pilot.press("space")
         assert "PAUSED" in text_of(app.screen.query_one(StatusLine))
         await feed(pilot, source, fleet(2, 300 * MIB))
@@ -126,7 +127,7 @@ async def test_j_and_k_move_the_selection_and_the_panel_follows() -> None:
 async def test_the_filter_keeps_matching_workers_and_escape_clears_it() -> None:
     async with running((120, 40)) as (app, source, pilot):
         await feed(pilot, source, fleet(1))
-        table = app.screen.query_one(DataTable)
+        table = app.screen.query_one(RowTable)
         await pilot.press("slash", "s", "m", "a")
         assert table.row_count == 1
         await pilot.press("enter")
@@ -165,7 +166,7 @@ async def test_a_sampling_error_is_shown_not_fatal() -> None:
         await pilot.pause()
         assert "disk full" in text_of(app.screen.query_one(StatusLine))
         await feed(pilot, source, fleet(1))
-        assert app.screen.query_one(DataTable).row_count == 3
+        assert app.screen.query_one(RowTable).row_count == 3
 
 
 @pytest.mark.timeout(30)
@@ -192,7 +193,7 @@ async def test_enter_opens_the_worker_and_escape_comes_back() -> None:
         await feed(pilot, source, fleet(1))
         await pilot.press("enter")
         assert app.screen.__class__.__name__ == "WorkerScreen"
-        processes = app.screen.query_one(DataTable)
+        processes = app.screen.query_one(RowTable)
         assert processes.row_count == 4  # main and three children
         assert str(processes.get_cell("100", "role")) == "main"
         await pilot.press("escape")
@@ -203,7 +204,7 @@ async def test_enter_opens_the_worker_and_escape_comes_back() -> None:
 async def test_the_panel_moves_beside_the_table_when_the_terminal_grows() -> None:
     async with running((80, 24)) as (app, source, pilot):
         await feed(pilot, source, fleet(1))
-        table, panel = app.screen.query_one(DataTable), app.screen.query_one(SystemPanel)
+        table, panel = app.screen.query_one(RowTable), app.screen.query_one(SystemPanel)
         assert panel.region.y > table.region.y  # under the table
         await pilot.resize_terminal(160, 40)
         await pilot.pause()
@@ -218,11 +219,11 @@ async def test_a_badge_that_arrives_later_is_not_clipped() -> None:
         await feed(pilot, source, snapshot(1, [(BIG, 150 * MIB, None)]))
         await feed(pilot, source, snapshot(2, [(BIG, 150 * MIB, LEAK)]))
         await pilot.pause()
-        table = app.screen.query_one(DataTable)
-        badge = str(table.get_cell(BIG.name, "verdict"))
-        column = next(c for c in table.ordered_columns if c.key == "verdict")
-        width = column.get_render_width(table) - 2 * table.cell_padding
-        assert len(badge) <= width
+        table = app.screen.query_one(RowTable)
+        badge = str(table.get_cell(BIG.name, "verdict")).strip()
+        drawn = table.render_line(1 + table.get_row_index(BIG.name)).text  # under the header
+        assert badge.startswith("LEAK")
+        assert badge in drawn
 
 
 @pytest.mark.timeout(30)
@@ -297,3 +298,22 @@ async def test_at_80_columns_the_footer_shows_every_key_whole() -> None:
 def _footer_actions(screen) -> set[str]:
     """The actions the footer offers now."""
     return {active.binding.action for active in screen.active_bindings.values()}
+
+
+@pytest.mark.timeout(30)
+async def test_more_workers_than_rows_scroll_with_the_cursor_under_a_fixed_header() -> None:
+    many = [worker(f"w{i:02d}@linode-1", 1000 + 10 * i) for i in range(60)]
+    async with running((80, 24)) as (app, source, pilot):
+        for tick in (1, 2):
+            rows = [(w, (100 + i) * MIB * tick, LEAK) for i, w in enumerate(many)]
+            await feed(pilot, source, snapshot(tick, rows))
+        table = app.screen.query_one(RowTable)
+        await pilot.press("n")  # by name: w00 first
+        for _ in range(40):
+            await pilot.press("j")
+        await pilot.pause()
+        assert table.selected_key == "w40@linode-1"
+        drawn = [table.render_line(y).text for y in range(table.size.height)]
+        assert drawn[0].lstrip().startswith("Worker")  # the header stays on top
+        row = next(line for line in drawn if "w40@linode-1" in line)  # scrolled into view
+        assert "LEAK" in row

@@ -6,8 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable
 from tui_fakes import until
+
+from leaktui.tui.widgets.row_table import RowTable
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "unit"))
 from test_replay import leaking_recording
@@ -24,7 +25,7 @@ async def at_tick(pilot, app: ReplayApp, tick: int) -> None:
 
 
 def verdict_shown(app: ReplayApp) -> str:
-    return str(app.screen.query_one(DataTable).get_cell("w1@h", "verdict")).strip()
+    return str(app.screen.query_one(RowTable).get_cell("w1@h", "verdict")).strip()
 
 
 async def shows_verdict(pilot, app: ReplayApp, tick: int, verdict: str) -> None:

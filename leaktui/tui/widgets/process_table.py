@@ -7,7 +7,7 @@ from rich.text import Text
 from leaktui import fmt
 from leaktui.core.model import Snapshot, Worker
 from leaktui.core.trends import Trends
-from leaktui.tui.widgets.diff_table import DiffTable
+from leaktui.tui.widgets.row_table import RowTable
 from leaktui.tui.widgets.worker_table import verdict_cell
 
 SPARK_WIDTH = 12
@@ -28,23 +28,22 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
 )
 
 
-class ProcessTable(DiffTable):
+class ProcessTable(RowTable):
     """The main process first, then the pool children by pid."""
 
     COLUMNS = COLUMNS
 
     @property
     def selected(self) -> int | None:
-        if not self.row_count:
-            return None
-        return int(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value or 0)
+        """The pid under the cursor, if any."""
+        key = self.selected_key
+        return int(key) if key is not None else None
 
     def show(self, snapshot: Snapshot, worker: Worker, trends: Trends) -> None:
         pids = [p for p in worker.pids if p in snapshot.samples]
         added = self.sync({str(pid): self._row(snapshot, worker, pid, trends) for pid in pids})
         if added:  # a recycled child arrives at the end; keep main first, then by pid
-            order = {str(p): i for i, p in enumerate(pids)}
-            self.sort("pid", key=lambda cell: order[str(cell)])
+            self.arrange([str(p) for p in pids])
 
     def _row(
         self, snapshot: Snapshot, worker: Worker, pid: int, trends: Trends

@@ -7,9 +7,6 @@ open files against ``ulimit -n``, address space against ``ulimit -v``, RSS again
 
 from __future__ import annotations
 
-from rich.columns import Columns
-from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
@@ -32,70 +29,93 @@ def _usage(used: float | None, limit: float | None, as_size: bool = True) -> Tex
     return Text(f"{show(used)} / {show(limit)} ({share:.0%})", style=style)
 
 
-class SystemPanel(Static):
-    """RAM, swap and its traffic, memory pressure; the selected worker's limits."""
+Rows = list[tuple[str, Text]]
+"""(label, value) lines of one block of the panel."""
 
-    _shape: tuple[int, int] = (-1, -1)
+GAP = 4
+"""Spaces between the machine's block and the worker's, side by side."""
+
+
+class SystemPanel(Static):
+    """RAM, swap and its traffic, memory pressure; the selected worker's limits.
+
+    Drawn as plain lines of text (a rich Table measured every tick cost milliseconds), side
+    by side when the panel is wide enough (under the table), stacked when it is not.
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._blocks: tuple[Rows, Text | None, Rows] = ([], None, [])
+        self._shown: Text | None = None
 
     def show(self, snapshot: Snapshot | None, worker: Worker | None) -> None:
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(style="bold", no_wrap=True)
-        grid.add_column()
-        system = snapshot.system if snapshot else None
-        if system is not None:
-            used = system.mem_total - system.mem_available
-            grid.add_row("RAM", _usage(used, system.mem_total))
-            swap = _usage(system.swap_used, system.swap_total or None)
-            if system.swap_total == 0:
+        system: Rows = []
+        machine = snapshot.system if snapshot else None
+        if machine is not None:
+            used = machine.mem_total - machine.mem_available
+            system.append(("RAM", _usage(used, machine.mem_total)))
+            swap = _usage(machine.swap_used, machine.swap_total or None)
+            if machine.swap_total == 0:
                 swap = Text("none configured", style="dim")
-            grid.add_row("Swap", swap)
-            if system.swap_in_per_s is not None and system.swap_out_per_s is not None:
-                swap_in, swap_out = system.swap_in_per_s, system.swap_out_per_s
+            system.append(("Swap", swap))
+            if machine.swap_in_per_s is not None and machine.swap_out_per_s is not None:
+                swap_in, swap_out = machine.swap_in_per_s, machine.swap_out_per_s
                 traffic = f"in {fmt.size(swap_in)}/s · out {fmt.size(swap_out)}/s"
-                busy = system.swap_in_per_s + system.swap_out_per_s > 1 << 20
-                grid.add_row("", Text(traffic, style="bold red" if busy else "dim"))
-            if system.pressure is not None:
-                p = system.pressure
+                busy = swap_in + swap_out > 1 << 20
+                system.append(("", Text(traffic, style="bold red" if busy else "dim")))
+            if machine.pressure is not None:
+                p = machine.pressure
                 text = Text(f"some {p.some_avg10:.1f}% · full {p.full_avg10:.1f}% (10 s)")
                 if p.full_avg10 >= 5 or p.some_avg10 >= 20:
                     text.stylize("bold red")
-                grid.add_row("Pressure", text)
+                system.append(("Pressure", text))
         if snapshot is None or worker is None:
-            self._show(grid, (grid.row_count, 0))
-            return
-        title = Text(worker.name, style="bold underline", overflow="ellipsis")
-        limits = self._worker_limits(snapshot, worker)
-        # Side by side when the panel is wide (under the table), stacked when it is not.
-        self._show(
-            Columns([grid, Group(title, limits)], padding=(1, 4)),
-            (grid.row_count, limits.row_count),
-        )
+            self._blocks = (system, None, [])
+        else:
+            title = Text(worker.name, style="bold underline")
+            self._blocks = (system, title, self._worker_limits(snapshot, worker))
+        self._draw()
 
-    def _show(self, content: RenderableType, shape: tuple[int, int]) -> None:
-        """Lay the screen out again only when the panel's number of lines may change: a
-        layout costs tens of milliseconds with a big table, and values change every tick."""
-        self.update(content, layout=shape != self._shape)
-        self._shape = shape
+    def on_resize(self) -> None:
+        self._draw()
+
+    def _draw(self) -> None:
+        """The blocks as lines; the screen is laid out again only when their number
+        changes, and nothing is drawn when no character changed."""
+        system, title, limits = self._blocks
+        left = _lines(system)
+        right = ([title] if title is not None else []) + _lines(limits)
+        wide = max((t.cell_len for t in left), default=0)
+        if right and wide + GAP + max(t.cell_len for t in right) <= self.size.width:
+            lines = [
+                _pad(a, wide + GAP) + b if a is not None else Text(" " * (wide + GAP)) + b
+                for a, b in _zip_longest(left, right)
+            ]
+        else:
+            lines = left + ([Text("")] if left and right else []) + right
+        shown = Text("\n").join(lines)
+        if shown == self._shown:
+            return
+        layout = self._shown is None or shown.plain.count("\n") != self._shown.plain.count("\n")
+        self._shown = shown
+        self.update(shown, layout=layout)
 
     @staticmethod
-    def _worker_limits(snapshot: Snapshot, worker: Worker) -> Table:
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(style="bold", no_wrap=True)
-        grid.add_column()
+    def _worker_limits(snapshot: Snapshot, worker: Worker) -> Rows:
+        rows: Rows = []
         main = snapshot.processes.get(worker.main_pid)
         limits = main.limits if main else None
         samples = [snapshot.samples[p] for p in worker.pids if p in snapshot.samples]
         if limits is not None and limits.cgroup_limit is not None:
             total = sum(s.rss for s in samples)
-            grid.add_row("cgroup", _usage(total, limits.cgroup_limit))
+            rows.append(("cgroup", _usage(total, limits.cgroup_limit)))
         # The process nearest each limit is the one that will hit it.
         fds = max((s.num_fds for s in samples if s.num_fds is not None), default=None)
-        grid.add_row(
-            "open files",
-            _usage(fds, limits.nofile.soft if limits else None, as_size=False),
+        rows.append(
+            ("open files", _usage(fds, limits.nofile.soft if limits else None, as_size=False))
         )
         vms = max((s.vms for s in samples if s.vms is not None), default=None)
-        grid.add_row("address sp.", _usage(vms, limits.address_space.soft if limits else None))
+        rows.append(("address sp.", _usage(vms, limits.address_space.soft if limits else None)))
         children = [snapshot.samples[p] for p in worker.children if p in snapshot.samples]
         peak_child = max((s.rss for s in children), default=None)
         cap = worker.command.max_memory_per_child
@@ -103,5 +123,27 @@ class SystemPanel(Static):
             label = _usage(peak_child, cap)
             if cap is None:
                 label = Text(f"{fmt.size(peak_child)}, no --max-memory-per-child", style="dim")
-            grid.add_row("child RSS", label)
-        return grid
+            rows.append(("child RSS", label))
+        return rows
+
+
+def _lines(rows: Rows) -> list[Text]:
+    """``label   value`` lines, the labels bold and padded to the widest."""
+    width = max((len(label) for label, _ in rows), default=0)
+    return [Text.assemble((label.ljust(width), "bold"), " ", value) for label, value in rows]
+
+
+def _pad(text: Text, width: int) -> Text:
+    padded = text.copy()
+    padded.pad_right(width - text.cell_len)
+    return padded
+
+
+def _zip_longest(left: list[Text], right: list[Text]) -> list[tuple[Text | None, Text]]:
+    """Pairs of lines; past the end of ``right``, the left line alone."""
+    out: list[tuple[Text | None, Text]] = []
+    for i in range(max(len(left), len(right))):
+        a = left[i] if i < len(left) else None
+        b = right[i] if i < len(right) else Text("")
+        out.append((a, b))
+    return out

@@ -15,7 +15,7 @@ from leaktui import fmt
 from leaktui.core.model import Snapshot, Worker
 from leaktui.core.trends import Trends
 from leaktui.core.verdict import Verdict
-from leaktui.tui.widgets.diff_table import DiffTable
+from leaktui.tui.widgets.row_table import RowTable
 
 SPARK_WIDTH = 16
 
@@ -68,44 +68,39 @@ def verdict_cell(verdict: Verdict | None, fd_leak: bool = False) -> Text:
     return text
 
 
-class WorkerTable(DiffTable):
+class WorkerTable(RowTable):
     """Workers, their RSS sparkline and verdict; the cursor row is the selected worker."""
 
     COLUMNS = COLUMNS
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._order: list[str] = []
-
     @property
     def selected(self) -> str | None:
         """The worker under the cursor, if any."""
-        if not self.row_count:
-            return None
-        return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        return self.selected_key
 
     def show(self, snapshot: Snapshot, trends: Trends, sort: str, visible: set[str]) -> None:
         """Bring the rows in line with this snapshot: add, remove, update changed cells."""
         workers = [w for w in snapshot.workers if w.name in visible]
-        self.sync({w.name: self._row(snapshot, w, trends) for w in workers})
         rank = SORTS[sort]
         order = [w.name for w in sorted(workers, key=lambda w: (rank(snapshot, w, trends), w.name))]
-        if order != self._order:
-            position = {name: i for i, name in enumerate(order)}
-            selected = self.selected
-            # The sort key sees cells, not row keys: map each name cell back to its worker.
-            by_label = {str(cells["worker"]): name for name, cells in self._cells.items()}
-            self.sort("worker", key=lambda cell: position[by_label[str(cell)]])
-            self._order = order
-            if selected in position:
-                self.move_cursor(row=position[selected])
+        # A sparkline spans the session: off screen, last tick's stands until it scrolls in.
+        fresh = set(self.in_view(order))
+        self.sync({w.name: self._row(snapshot, w, trends, w.name in fresh) for w in workers})
+        self.arrange(order)
 
-    def _row(self, snapshot: Snapshot, worker: Worker, trends: Trends) -> dict[str, object]:
+    def _row(
+        self, snapshot: Snapshot, worker: Worker, trends: Trends, in_view: bool
+    ) -> dict[str, object]:
         fd_leak = any(
             (a := snapshot.verdicts.get((worker.name, pid))) is not None and a.fd_leak
             for pid in worker.pids
         )
-        values = trends.overview(trends.workers.get(worker.name), SPARK_WIDTH)
+        kept = self._cells.get(worker.name)
+        if in_view or kept is None:
+            values = trends.overview(trends.workers.get(worker.name), SPARK_WIDTH)
+            trend: object = Text(fmt.spark(values, SPARK_WIDTH), style="cyan")
+        else:
+            trend = kept["trend"]
         name = Text(worker.name)
         if not all(
             (info := snapshot.processes.get(p)) is None or info.readable for p in worker.pids
@@ -115,6 +110,6 @@ class WorkerTable(DiffTable):
             "worker": name,
             "rss": Text(fmt.size(_rss(snapshot, worker)), justify="right"),
             "verdict": verdict_cell(_verdict(snapshot, worker), fd_leak),
-            "trend": Text(fmt.spark(values, SPARK_WIDTH), style="cyan"),
+            "trend": trend,
             "pool": f"{worker.pool} ×{len(worker.pids)}",
         }
