@@ -9,7 +9,9 @@
    and the handler plus the next frame drawn.
 3. leaktui's own CPU while monitoring 200 processes (25 worker-shaped process trees of one
    main and 7 children, 30 MiB each, titled like Celery's) at a 1 s interval: the real
-   ``leaktui`` in a pseudo-terminal, CPU time of its process over the measured window.
+   ``leaktui`` in a pseudo-terminal, CPU time of its process over the measured window; and
+   htop's, in a terminal of the same size refreshing every second, in the same window
+   (where htop is installed).
 Stops every process it starts.
 """
 
@@ -21,6 +23,7 @@ import contextlib
 import fcntl
 import os
 import pty
+import shutil
 import statistics
 import struct
 import subprocess
@@ -180,8 +183,9 @@ def apply_snapshot(rounds: int) -> list[Row]:
 
 
 def cpu_while_monitoring(folder: Path, seconds: float) -> list[Row]:
-    print("measuring leaktui's CPU while it monitors 200 processes…", file=sys.stderr)
+    print("measuring leaktui's CPU (and htop's, beside it) over 200 processes…", file=sys.stderr)
     trees: list[subprocess.Popen] = []
+    terms: list[Terminal] = []
     try:
         for i in range(25):
             trees.append(
@@ -194,26 +198,39 @@ def cpu_while_monitoring(folder: Path, seconds: float) -> list[Row]:
             if time.monotonic() > deadline:
                 raise TimeoutError("process trees did not start")
             time.sleep(0.1)
-        term = Terminal(leaktui(folder, "^bench-"), [b"25 workers"], (120, 40))
-        try:
-            term.wait(b"25 workers", 60)
-            me = psutil.Process(term.proc.pid)
-            time.sleep(5)  # past start-up: the steady state is what runs for hours
-            before, t0 = me.cpu_times(), time.monotonic()
-            time.sleep(seconds)
-            after, elapsed = me.cpu_times(), time.monotonic() - t0
-            used = (after.user - before.user) + (after.system - before.system)
-            return [
+        ours = Terminal(leaktui(folder, "^bench-"), [b"25 workers"], (120, 40))
+        terms.append(ours)
+        ours.wait(b"25 workers", 60)
+        watched = {"leaktui": psutil.Process(ours.proc.pid)}
+        htop = shutil.which("htop")
+        if htop:  # the tool people already run, same terminal size, same 1 s refresh
+            theirs = Terminal([htop, "--delay", "10"], [b"Load average"], (120, 40))
+            terms.append(theirs)
+            theirs.wait(b"Load average", 30)
+            watched["htop"] = psutil.Process(theirs.proc.pid)
+        time.sleep(5)  # past start-up: the steady state is what runs for hours
+        before = {name: p.cpu_times() for name, p in watched.items()}
+        t0 = time.monotonic()
+        time.sleep(seconds)
+        elapsed = time.monotonic() - t0
+        rows = []
+        for name, p in watched.items():
+            after = p.cpu_times()
+            used = (after.user - before[name].user) + (after.system - before[name].system)
+            rows.append(
                 (
-                    f"leaktui's CPU monitoring 200 processes (25 worker-shaped trees) at 1 s, "
-                    f"real `leaktui` in a pseudo-terminal, over {elapsed:.0f} s",
+                    f"{name}'s CPU with 200 processes (25 worker-shaped trees) at 1 s, "
+                    f"in a 120x40 pseudo-terminal, over {elapsed:.0f} s, the two side by side",
                     f"{used / elapsed * 100:.1f} % of one core, "
-                    f"RSS {me.memory_info().rss / MIB:.0f} MiB",
+                    f"RSS {p.memory_info().rss / MIB:.0f} MiB",
                 )
-            ]
-        finally:
-            term.close()
+            )
+        if not htop:
+            rows.append(("htop beside it", "not installed: not measured"))
+        return rows
     finally:
+        for term in terms:
+            term.close()
         for t in trees:
             with contextlib.suppress(OSError):
                 t.stdin.close()  # type: ignore[union-attr]
