@@ -7,8 +7,29 @@ look at the new SVGs, and regenerate screenshots/ with scripts/screenshots.py.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
-from tui_fakes import play_showcase, show_allocs, showcase_app
+from textual.widgets import Input
+from tui_fakes import (
+    FakeSource,
+    play_showcase,
+    show_allocs,
+    show_growth,
+    showcase_app,
+    snapshot,
+    until,
+)
+
+from leaktui.core.replay import survey
+from leaktui.tui.app import LeakTuiApp
+from leaktui.tui.dialogs.export import ExportDialog
+from leaktui.tui.replay import ReplayApp
+from leaktui.tui.source import ReplaySource
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "unit"))
+from test_replay import leaking_recording
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -38,3 +59,55 @@ def test_the_allocations_pane(snap_compare) -> None:
         await show_allocs(pilot)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=traced)
+
+
+@pytest.mark.timeout(60)
+def test_the_objgraph_pane(snap_compare) -> None:
+    """Two fetches, in the chart's place: long qualified type names are shown whole."""
+    app, source = showcase_app()
+
+    async def fetched(pilot) -> None:
+        await play_showcase(pilot, source, ("enter", "j"))
+        await show_growth(pilot)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=fetched)
+
+
+@pytest.mark.timeout(60)
+def test_the_export_dialog(snap_compare, tmp_path: Path) -> None:
+    app, source = showcase_app()
+    source.recording = tmp_path / "session.sqlite"  # what export would read; not read here
+
+    async def asked(pilot) -> None:
+        await play_showcase(pilot, source, ("e",))
+        assert isinstance(app.screen, ExportDialog)
+        # The default name carries the hour; a user's own path keeps the picture fixed.
+        app.screen.query_one(Input).value = "/home/ops/leaktui-linode-1.csv"
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=asked)
+
+
+@pytest.mark.timeout(60)
+def test_the_screen_when_no_worker_is_found(snap_compare) -> None:
+    source = FakeSource()
+    app = LeakTuiApp(source)
+
+    async def nothing(pilot) -> None:
+        source.push(snapshot(1, []))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=nothing)
+
+
+@pytest.mark.timeout(60)
+def test_the_replay_screen_at_its_end(snap_compare, tmp_path: Path) -> None:
+    app = ReplayApp(ReplaySource(survey(leaking_recording(tmp_path / "r.csv"))))
+
+    async def at_end(pilot) -> None:
+        await until(pilot, lambda: app.snapshot is not None, "the first tick")
+        await pilot.press("end")
+        await until(pilot, lambda: "tick 720/720" in (app.cursor or ""), "the end")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=at_end)

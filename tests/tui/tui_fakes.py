@@ -363,3 +363,38 @@ async def show_allocs(pilot: Pilot) -> None:
     pane.post_message(AllocsPane.Traced(pid, showcase_allocs(pid), None))
     await pilot.pause()
     await pilot.pause()
+
+
+def showcase_growth(pid: int) -> dict:
+    """An objgraph growth answer for the showcase's leaking child, shaped as the agent's:
+    long qualified type names, as a real project's are."""
+    return {
+        "ok": True,
+        "pid": pid,
+        "tasks": 1618,
+        "seconds": 0.41,
+        "objects": 1_064_321,
+        "gc": {"collections": [1550, 140, 12], "uncollectable": 0, "garbage": 0},
+        "growth": [
+            {"type": "proj.reports.Report", "count": 40_210, "delta": 1_618},
+            {"type": "sqlalchemy.orm.state.InstanceState", "count": 40_190, "delta": 1_610},
+            {"type": "dict", "count": 181_345, "delta": 3_240},
+            {"type": "list", "count": 52_011, "delta": 1_622},
+        ],
+    }
+
+
+async def show_growth(pilot: Pilot) -> None:
+    """The worker screen's objgraph pane after two fetches of ``showcase_growth``, as if ``g``
+    had been pressed twice (the showcase has no agent to ask)."""
+    from leaktui.tui.widgets.objgraph_pane import ObjgraphPane
+
+    screen = pilot.app.screen
+    pid = screen.query_one("ProcessTable").selected
+    pane = screen.query_one(ObjgraphPane)
+    pane.pid = pid
+    screen._show_pane("objgraph")
+    for _ in range(2):
+        pane.post_message(ObjgraphPane.Fetched(pid, showcase_growth(pid), None))
+        await pilot.pause()
+    await pilot.pause()

@@ -26,8 +26,8 @@ from leaktui.tui.widgets.status import StatusLine
 
 #: Seconds between objgraph fetches when auto-refresh is on.
 AUTO_REFRESH = 10.0
-#: Below this many rows the chart and the objgraph pane take turns (the "-short" class):
-#: at 80x24 the diagnosis alone fills the side column.
+#: Below this many rows the diagnosis alone fills the side column (the "-short" class):
+#: the panes' hint gives way to it.
 SHORT = 32
 
 
@@ -192,25 +192,21 @@ class WorkerScreen(Screen):
         self.notify(f"objgraph every {AUTO_REFRESH:g} s", timeout=2)
 
     def action_chart(self) -> None:
-        """On a short screen, the chart again in place of the pane (g or t brings it back)."""
+        """The chart again in place of the pane (g or t brings the pane back)."""
         self.set_class(False, "-pane")
         self.refresh_bindings()
 
     def _show_pane(self, which: str) -> None:
-        """objgraph or allocations in the side column; the "-pane" class: on a short
-        screen the pane takes the chart's place."""
+        """objgraph or allocations, in the chart's place (the "-pane" class)."""
         self.query_one(ContentSwitcher).current = which
         self.set_class(True, "-pane")
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """``c`` (back to the chart) only where the chart gave way: on a short screen."""
+        """``c`` (back to the chart) only where the chart gave way to a pane."""
         if action == "chart":
-            return self.has_class("-short") and self.has_class("-pane")
+            return self.has_class("-pane")
         return True
-
-    def on_resize(self) -> None:
-        self.refresh_bindings()  # a resize may cross SHORT: c comes or goes
 
     def action_cursor_down(self) -> None:
         self.query_one(ProcessTable).action_cursor_down()
