@@ -17,7 +17,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("pid", "PID", 8),
     ("role", "Role", 5),
     ("rss", "RSS", 10),
-    ("verdict", "Verdict", 34),
+    ("verdict", "Verdict", 38),
     ("trend", "RSS trend", SPARK_WIDTH),
     ("uss", "USS", 10),
     ("swap", "Swap", 10),

@@ -292,7 +292,8 @@ class RowTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width, scroll_x = self.size.width, self.scroll_offset.x
         if y == 0:
-            return self._header_strip().crop_extend(scroll_x, scroll_x + width, self._row_style(""))
+            header = self._row_style("") + self.get_component_rich_style("row-table--header")
+            return self._header_strip().crop_extend(scroll_x, scroll_x + width, header)
         index = self.scroll_offset.y + y - 1
         if index >= len(self._order):
             return Strip.blank(width, self._row_style(""))

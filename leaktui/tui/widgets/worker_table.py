@@ -35,7 +35,7 @@ VERDICT_STYLE = {
 COLUMNS: tuple[tuple[str, str, int | None], ...] = (
     ("worker", "Worker", None),
     ("rss", "RSS", 10),
-    ("verdict", "Verdict", 34),
+    ("verdict", "Verdict", 38),
     ("trend", "RSS trend", SPARK_WIDTH),
     ("pool", "Pool", 12),
 )
