@@ -20,6 +20,9 @@ class Trends:
         self._max_bins = max_bins
         self.processes: dict[int, Series] = {}
         self.workers: dict[str, Series] = {}
+        self.first: float | None = None
+        """When the first snapshot was taken: the sparklines span from here to ``last``."""
+        self.last: float | None = None
         # pid -> (RSS, USS) at its first sample that read USS, and at its latest.
         self._private: dict[int, tuple[tuple[int, int], tuple[int, int]]] = {}
 
@@ -28,6 +31,9 @@ class Trends:
 
     def observe(self, snapshot: Snapshot) -> None:
         """Add one tick; forget what this tick no longer shows."""
+        if self.first is None:
+            self.first = snapshot.time
+        self.last = snapshot.time
         for pid, sample in snapshot.samples.items():
             series = self.processes.get(pid)
             if series is None:

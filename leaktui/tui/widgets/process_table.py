@@ -8,7 +8,7 @@ from leaktui import fmt
 from leaktui.core.model import Snapshot, Worker
 from leaktui.core.trends import Trends
 from leaktui.tui.widgets.row_table import RowTable
-from leaktui.tui.widgets.worker_table import verdict_cell
+from leaktui.tui.widgets.worker_table import trend_label, verdict_cell
 
 SPARK_WIDTH = 12
 
@@ -44,6 +44,7 @@ class ProcessTable(RowTable):
         added = self.sync({str(pid): self._row(snapshot, worker, pid, trends) for pid in pids})
         if added:  # a recycled child arrives at the end; keep main first, then by pid
             self.arrange([str(p) for p in pids])
+        self.relabel("trend", trend_label(trends))
 
     def _row(
         self, snapshot: Snapshot, worker: Worker, pid: int, trends: Trends

@@ -111,6 +111,7 @@ class RowTable(ScrollView, can_focus=True):
         self._order: list[str] = []
         self._index: dict[str, int] = {}
         self._widths = [width or len(label) for _, label, width in self.COLUMNS]
+        self._labels = {column: label for column, label, _ in self.COLUMNS}
         self._strips: dict[str, dict[str, Strip]] = {}
         """Per row, its rendered strip as each kind of row (odd, even, under the cursor):
         dropped when its cells change; kept when it only moves (a sort, the cursor)."""
@@ -139,6 +140,13 @@ class RowTable(ScrollView, can_focus=True):
         """The keys of ``order`` that would be on screen at the current scroll."""
         top = int(self.scroll_offset.y)
         return list(order[top : top + max(self.size.height - 1, 0)])
+
+    def relabel(self, column: str, label: str) -> None:
+        """A column's header says something that changes (the span a sparkline covers)."""
+        if self._labels[column] != label:
+            self._labels[column] = label
+            self._header = None
+            self.refresh_line(self.scroll_offset.y)  # the header, fixed on top
 
     def get_cell(self, key: str, column: str) -> object:
         return self._cells[key][column]
@@ -319,7 +327,7 @@ class RowTable(ScrollView, can_focus=True):
         made_for = (self._total_width(),)
         if self._header is None or self._header[0] != made_for:
             style = self._row_style("") + self.get_component_rich_style("row-table--header")
-            cells = {column: Text(label) for column, label, _ in self.COLUMNS}
+            cells = {column: Text(label) for column, label in self._labels.items()}
             self._header = (made_for, self._line(cells, style))
         return self._header[1]
 

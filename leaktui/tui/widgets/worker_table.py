@@ -56,6 +56,13 @@ def _verdict(snapshot: Snapshot, worker: Worker) -> Verdict | None:
     return assessed.memory if assessed else None
 
 
+def trend_label(trends: Trends) -> str:
+    """``RSS, 40m``: the span the sparklines cover, the session so far."""
+    if trends.first is None or trends.last is None or trends.last <= trends.first:
+        return "RSS trend"
+    return f"RSS, {fmt.eta_short(trends.last - trends.first)}"
+
+
 def verdict_cell(verdict: Verdict | None, fd_leak: bool = False) -> Text:
     """The coloured badge: ``LEAK +38 MiB/h · limit in ~5h 00m``, ``warming``, ``stable``."""
     if verdict is None:
@@ -87,6 +94,7 @@ class WorkerTable(RowTable):
         fresh = set(self.in_view(order))
         self.sync({w.name: self._row(snapshot, w, trends, w.name in fresh) for w in workers})
         self.arrange(order)
+        self.relabel("trend", trend_label(trends))
 
     def _row(
         self, snapshot: Snapshot, worker: Worker, trends: Trends, in_view: bool
