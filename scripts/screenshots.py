@@ -43,6 +43,7 @@ async def demo_shots() -> list[Path]:
     from leaktui.tui.source import LiveSource
     from leaktui.tui.widgets.objgraph_pane import ObjgraphPane
     from leaktui.tui.widgets.process_table import ProcessTable
+    from leaktui.tui.widgets.worker_table import WorkerTable
 
     async def until(pilot, condition, seconds: float) -> None:
         for _ in range(int(seconds * 10)):
@@ -63,7 +64,7 @@ async def demo_shots() -> list[Path]:
         async with app.run_test(size=(120, 40)) as pilot:
             await until(pilot, lambda: leaking(app), 300)
             out.append(_save(app, "demo-main"))
-            table = app.screen.query_one(DataTable)
+            table = app.screen.query_one(WorkerTable)
             table.move_cursor(row=table.get_row_index("reports@leaktui-demo"))
             await pilot.press("enter")
             processes = app.screen.query_one(ProcessTable)

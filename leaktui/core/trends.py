@@ -20,6 +20,10 @@ class Trends:
         self._max_bins = max_bins
         self.processes: dict[int, Series] = {}
         self.workers: dict[str, Series] = {}
+        self.host: dict[str, Series] = {}
+        """The machine over the session: ``ram`` in use, ``swap`` in use, and ``workers``,
+        the RSS of every worker process summed."""
+        self.ram_total: int | None = None
         self.first: float | None = None
         """When the first snapshot was taken: the sparklines span from here to ``last``."""
         self.last: float | None = None
@@ -49,11 +53,25 @@ class Trends:
             if series is None:
                 series = self.workers[worker.name] = self._series()
             series.append(snapshot.time, total)
+        self._observe_host(snapshot)
         for pid in self.processes.keys() - snapshot.samples.keys():
             del self.processes[pid]
             self._private.pop(pid, None)
         for name in self.workers.keys() - {w.name for w in snapshot.workers}:
             del self.workers[name]
+
+    def _observe_host(self, snapshot: Snapshot) -> None:
+        values = {"workers": sum(s.rss for s in snapshot.samples.values())}
+        system = snapshot.system
+        if system is not None:
+            values["ram"] = system.mem_total - system.mem_available
+            values["swap"] = system.swap_used
+            self.ram_total = system.mem_total
+        for name, value in values.items():
+            series = self.host.get(name)
+            if series is None:
+                series = self.host[name] = self._series()
+            series.append(snapshot.time, value)
 
     def unshared(self, pid: int) -> tuple[int, int] | None:
         """(bytes by which USS outgrew RSS since the pid was first seen, RSS now): pages

@@ -28,7 +28,8 @@ def test_time_ticks_fall_on_round_minutes_and_hours(left, right, labels) -> None
     [
         (67.6, 400, ["100 MiB", "200 MiB", "300 MiB", "400 MiB"]),
         (140.2, 146, ["141 MiB", "142 MiB", "143 MiB", "144 MiB", "145 MiB", "146 MiB"]),
-        (900, 2100, ["1000 MiB", "1.5 GiB", "2 GiB"]),
+        (900, 2100, ["1 GiB", "1.5 GiB", "2 GiB"]),
+        (0, 4096, ["0 B", "1 GiB", "2 GiB", "3 GiB", "4 GiB"]),  # binary GiB, not 1000 MiB
     ],
 )
 def test_size_ticks_fall_on_round_sizes(low, high, labels) -> None:

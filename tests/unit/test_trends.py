@@ -31,3 +31,21 @@ def test_a_pid_that_is_gone_is_forgotten() -> None:
     trends.observe(snapshot(1))
     assert trends.unshared(7) is None
     assert 7 not in trends.processes
+
+
+def test_the_host_series_follow_ram_swap_and_the_workers_sum() -> None:
+    from leaktui.core.model import SystemFacts
+
+    trends = Trends()
+    for t, available in ((0, 3 << 30), (60, 2 << 30)):
+        system = SystemFacts(
+            time=t, mem_total=4 << 30, mem_available=available, swap_total=1 << 30, swap_used=0
+        )
+        samples = {7: Sample(7, t, rss=100 * MIB), 8: Sample(8, t, rss=50 * MIB)}
+        trends.observe(
+            Snapshot(tick=t, time=t, host="h", workers=(), samples=samples, system=system)
+        )
+    assert [v for _, v in trends.host["ram"].points()] == [1 << 30, 2 << 30]
+    assert [v for _, v in trends.host["workers"].points()] == [150 * MIB, 150 * MIB]
+    assert trends.ram_total == 4 << 30
+    assert (trends.first, trends.last) == (0, 60)

@@ -8,7 +8,7 @@ from typing import ClassVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
@@ -16,6 +16,7 @@ from leaktui.core.model import Snapshot, Worker
 from leaktui.report import no_workers_help
 from leaktui.tui.screens.worker import WorkerScreen
 from leaktui.tui.typed import monitor_app
+from leaktui.tui.widgets.host_chart import HostChart
 from leaktui.tui.widgets.key_footer import KeyFooter
 from leaktui.tui.widgets.status import StatusLine
 from leaktui.tui.widgets.system_panel import SystemPanel
@@ -24,6 +25,10 @@ from leaktui.tui.widgets.worker_table import WorkerTable
 #: Below this width the system panel goes under the table instead of beside it (the
 #: "-narrow" class).
 NARROW = 140
+#: From this many rows, the host memory chart has room under the worker table ("-tall").
+TALL = 32
+#: Seconds of the session between two drawings of the host memory chart.
+HOST_EVERY = 30.0
 
 
 class MainScreen(Screen):
@@ -31,6 +36,7 @@ class MainScreen(Screen):
 
     CSS_PATH = "main.tcss"
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (NARROW, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (TALL, "-tall")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "cursor_down", "Down", key_display="j ↓", show=False, id="down"),
         Binding("k,up", "cursor_up", "Up", key_display="k ↑", show=False, id="up"),
@@ -46,11 +52,14 @@ class MainScreen(Screen):
         super().__init__()
         self.sort = "rss"
         self.pattern: re.Pattern[str] | None = None
+        self._host_drawn = float("-inf")
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
         with Horizontal(id="body"):
-            yield WorkerTable(id="workers")
+            with Vertical(id="left"):
+                yield WorkerTable(id="workers")
+                yield HostChart(id="host")
             yield SystemPanel(id="system")
         yield Static(id="empty")
         yield Input(placeholder="filter workers (regex), Enter to keep, Esc to clear", id="filter")
@@ -77,6 +86,11 @@ class MainScreen(Screen):
         visible = {w.name for w in snapshot.workers if self._shown(w)}
         table.show(snapshot, monitor_app(self).trends, self.sort, visible)
         self._panel()
+        # The chart spans the session: drawn once there is a line to draw, then every
+        # HOST_EVERY seconds of it (a plot costs the UI thread several milliseconds).
+        due = not 0 <= snapshot.time - self._host_drawn < HOST_EVERY  # or a replay went back
+        if due and self.query_one(HostChart).show(monitor_app(self).trends, snapshot.time):
+            self._host_drawn = snapshot.time
 
     def _shown(self, worker: Worker) -> bool:
         return self.pattern is None or self.pattern.search(worker.name) is not None

@@ -19,8 +19,8 @@ MIB = 1 << 20
 
 #: Steps between time ticks, in minutes: the first that leaves at most MAX_TICKS ticks.
 TIME_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080)
-#: Steps between size ticks, in MiB, times a power of ten.
-SIZE_STEPS = (1, 2, 5)
+#: Steps between size ticks, in MiB: round in MiB below a GiB, in GiB above.
+SIZE_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 512, 1024, 2048, 5120, 10240, 20480, 51200)
 MAX_TICKS = 6
 
 
@@ -92,8 +92,7 @@ def _minutes(m: float) -> str:
 def size_ticks(low: float, high: float) -> tuple[list[float], list[str]]:
     """Ticks at round sizes between ``low`` and ``high`` (MiB): ``100 MiB``, ``1.5 GiB``."""
     span = max(high - low, 1.0)
-    scale = 10 ** math.floor(math.log10(span / MAX_TICKS)) if span >= MAX_TICKS else 1
-    step = next((s * scale for s in SIZE_STEPS if span / (s * scale) < MAX_TICKS), 10 * scale)
+    step = next((s for s in SIZE_STEPS if span / s < MAX_TICKS), 10 * SIZE_STEPS[-1])
     first = math.ceil(low / step) * step
     ticks = [first + i * step for i in range(int((high - first) // step) + 1)]
     return ticks, [fmt.size(t * MIB).replace(".0 ", " ") for t in ticks]
