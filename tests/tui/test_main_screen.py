@@ -317,3 +317,17 @@ async def test_more_workers_than_rows_scroll_with_the_cursor_under_a_fixed_heade
         assert drawn[0].lstrip().startswith("Worker")  # the header stays on top
         row = next(line for line in drawn if "w40@linode-1" in line)  # scrolled into view
         assert "LEAK" in row
+
+
+@pytest.mark.timeout(30)
+async def test_a_click_selects_a_worker_and_a_second_click_opens_it() -> None:
+    async with running((120, 40)) as (app, source, pilot):
+        await feed(pilot, source, fleet(1))
+        table = app.screen.query_one(RowTable)
+        third = table.row_keys[2]
+        await pilot.click(RowTable, offset=(3, 3))  # the header, then three rows
+        assert table.selected_key == third
+        await pilot.click(RowTable, offset=(3, 3))
+        await pilot.pause()
+        assert type(app.screen).__name__ == "WorkerScreen"
+        assert app.screen.worker_name == third
