@@ -38,6 +38,9 @@ MIB = 1 << 20
 #: baseline (one is enough: the growth is measured against what it was a fetch ago). A
 #: quiet process moves its dicts and lists by a handful between fetches.
 PERSISTENT_DELTA = 20
+#: An application's own type is named before a builtin that grew by up to 1/APP_SHARE
+#: times as much (a Report's dict and lists grow with it).
+APP_SHARE = 0.1
 #: Object counts are "flat" when they grow by less than this many per fetch, on average.
 FLAT_OBJECTS = 1000
 #: One site "dominates" when it keeps at least this share of what Python's allocations
@@ -117,14 +120,13 @@ def diagnose(
             stopgap,
         )
     names = set().union(*(f.growth for f in later)) if later else set()
-    persistent = sorted(
-        (n for n in names if all(f.growth.get(n, 0) >= PERSISTENT_DELTA for f in later)),
-        # The largest growth first; on a tie, the application's own type (``tasks.Invoice``)
-        # before the builtin containers that hold it.
-        key=lambda n: (-sum(f.growth.get(n, 0) for f in later), "." not in n, n),
-    )
-    if persistent:
-        top = persistent[0]
+    grown = {
+        n: sum(f.growth.get(n, 0) for f in later)
+        for n in names
+        if all(f.growth.get(n, 0) >= PERSISTENT_DELTA for f in later)
+    }
+    if grown:
+        top = _named_type(grown)
         return Diagnosis(
             f"{top} keeps growing with RSS: an unbounded cache or global collection",
             f"find what holds it (Enter on {top} in the objgraph pane, or leaktui objgraph PID "
@@ -236,6 +238,16 @@ def _copied(unshared: int, full_collections: int | None) -> Diagnosis:
         "RSS counts shared pages copied or not, so --max-memory-per-child does not see this; "
         "--max-tasks-per-child=N recycles children before they copy much",
     )
+
+
+def _named_type(grown: dict[str, int]) -> str:
+    """The type to name: the largest growth, unless one of the application's own types
+    (a qualified name, ``tasks.Invoice``) grew by at least APP_SHARE of it: the dicts and
+    lists that grow beside it are most often its parts, and its name is what to look for."""
+    largest = max(grown.values())
+    apps = {n: g for n, g in grown.items() if "." in n and g >= APP_SHARE * largest}
+    pool = apps or grown
+    return min(pool, key=lambda n: (-pool[n], n))
 
 
 def _task_that_keeps(rows: Sequence[dict]) -> str | None:

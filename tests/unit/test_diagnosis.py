@@ -191,3 +191,15 @@ def test_uss_growing_with_rss_is_not_copy_on_write() -> None:
     answer = _allocs([], 60 * MIB, 60 * MIB)
     answer["uss"] = [12 * MIB, 72 * MIB]
     assert diagnose(STABLE, None, sites=answer) is None
+
+
+def test_the_applications_type_is_named_before_the_dicts_that_grow_with_it() -> None:
+    growth = {"dict": 3240, "proj.reports.Report": 1618, "list": 1622}
+    found = diagnose(LEAK, None, fetches(growth, growth), NOW)
+    assert found.cause.startswith("proj.reports.Report keeps growing")
+
+
+def test_a_type_that_grows_a_little_does_not_hide_a_builtin_that_grows_a_lot() -> None:
+    growth = {"bytes": 50_000, "proj.Session": 30}
+    found = diagnose(LEAK, None, fetches(growth, growth), NOW)
+    assert found.cause.startswith("bytes keeps growing")
