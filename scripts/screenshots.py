@@ -11,6 +11,7 @@ one warming up, healthy ones, one leaking file handles.
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 from pathlib import Path
 
@@ -107,5 +108,11 @@ async def main() -> None:
         print(path.relative_to(ROOT))
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    """SIGTERM as Ctrl-C: the demo's workers are stopped on the way out, not orphaned."""
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _interrupted)
     asyncio.run(main())
