@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from textual_plotext import PlotextPlot
 
+from leaktui import fmt
 from leaktui.core.trends import Trends
 from leaktui.tui.widgets.rss_chart import MIB, size_ticks, time_ticks
 
@@ -57,12 +58,16 @@ class HostChart(PlotextPlot):
             plt.title("host memory: waiting for samples")
             self.refresh()
             return False
+        title = "host memory"
         if trends.ram_total is not None:
             total = trends.ram_total / MIB
-            plt.plot([left, 0], [total, total], label="RAM", color="red", marker="braille")
-            top = max(top, total)
+            if total <= 3 * top:  # a far-off line would flatten the others to nothing
+                plt.plot([left, 0], [total, total], label="RAM", color="red", marker="braille")
+                top = max(top, total)
+            else:
+                title += f" · RAM {fmt.size(trends.ram_total)}, off the chart"
         plt.xticks(*time_ticks(left, 0))
         plt.yticks(*size_ticks(low, top))
-        plt.title("host memory")
+        plt.title(title)
         self.refresh()
         return True
