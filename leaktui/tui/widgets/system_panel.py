@@ -7,6 +7,8 @@ open files against ``ulimit -n``, address space against ``ulimit -v``, RSS again
 
 from __future__ import annotations
 
+from itertools import zip_longest
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -88,8 +90,7 @@ class SystemPanel(Static):
         wide = max((t.cell_len for t in left), default=0)
         if right and wide + GAP + max(t.cell_len for t in right) <= self.size.width:
             lines = [
-                _pad(a, wide + GAP) + b if a is not None else Text(" " * (wide + GAP)) + b
-                for a, b in _zip_longest(left, right)
+                _pad(a or Text(), wide + GAP) + (b or Text()) for a, b in zip_longest(left, right)
             ]
         else:
             lines = left + ([Text("")] if left and right else []) + right
@@ -137,13 +138,3 @@ def _pad(text: Text, width: int) -> Text:
     padded = text.copy()
     padded.pad_right(width - text.cell_len)
     return padded
-
-
-def _zip_longest(left: list[Text], right: list[Text]) -> list[tuple[Text | None, Text]]:
-    """Pairs of lines; past the end of ``right``, the left line alone."""
-    out: list[tuple[Text | None, Text]] = []
-    for i in range(max(len(left), len(right))):
-        a = left[i] if i < len(left) else None
-        b = right[i] if i < len(right) else Text("")
-        out.append((a, b))
-    return out
