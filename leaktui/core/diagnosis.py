@@ -27,6 +27,7 @@ while RSS does not.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -245,9 +246,15 @@ def _named_type(grown: dict[str, int]) -> str:
     (a qualified name, ``tasks.Invoice``) grew by at least APP_SHARE of it: the dicts and
     lists that grow beside it are most often its parts, and its name is what to look for."""
     largest = max(grown.values())
-    apps = {n: g for n, g in grown.items() if "." in n and g >= APP_SHARE * largest}
+    apps = {n: g for n, g in grown.items() if _applications(n) and g >= APP_SHARE * largest}
     pool = apps or grown
     return min(pool, key=lambda n: (-pool[n], n))
+
+
+def _applications(name: str) -> bool:
+    """``proj.reports.Report``, not ``collections.OrderedDict`` or ``dict``."""
+    module = name.partition(".")[0]
+    return "." in name and module not in sys.stdlib_module_names and not module.startswith("_")
 
 
 def _task_that_keeps(rows: Sequence[dict]) -> str | None:

@@ -203,3 +203,9 @@ def test_a_type_that_grows_a_little_does_not_hide_a_builtin_that_grows_a_lot() -
     growth = {"bytes": 50_000, "proj.Session": 30}
     found = diagnose(LEAK, None, fetches(growth, growth), NOW)
     assert found.cause.startswith("bytes keeps growing")
+
+
+def test_a_standard_library_type_is_not_taken_for_the_applications() -> None:
+    growth = {"dict": 3000, "collections.OrderedDict": 900}
+    found = diagnose(LEAK, None, fetches(growth, growth), NOW)
+    assert found.cause.startswith("dict keeps growing")
