@@ -53,12 +53,17 @@ WALL = 0x40000000
 PAGE = 4096
 CALL_TIMEOUT = 5.0
 """Seconds a called function may take (mmap, queueing a call: microseconds)."""
-WAITING = frozenset({0, 7, 23, 35, 43, 45, 47, 61, 202, 230, 232, 247, 270, 271, 281, 288, 441})
+WAITING = frozenset({0, 7, 23, 35, 43, 45, 47, 61, 230, 232, 247, 270, 271, 281, 288, 441})
 """System calls that wait (read, poll, select, nanosleep, accept, recvfrom, recvmsg, wait4,
-futex, clock_nanosleep, epoll_wait, waitid, pselect6, ppoll, epoll_pwait, accept4,
-epoll_pwait2). Not mmap, brk and the like, which malloc makes holding its locks. futex is
-in: the children of a prefork pool wait on a semaphore for their turn to read a task, and
-a thread that waits on a lock without the GIL is in C code that touches no Python object."""
+clock_nanosleep, epoll_wait, waitid, pselect6, ppoll, epoll_pwait, accept4, epoll_pwait2).
+Not mmap, brk and the like, which malloc makes holding its locks."""
+FUTEX = 202
+"""futex waits count only on memory shared between processes (``shared_futex``): the
+children of a prefork pool wait on a semaphore there for their turn to read a task. A
+futex in the process's own memory may be the GIL's condition variable or a lock that the
+code to run would need, and a thread stopped inside that wait must not wait on it again:
+a worker's main process that stopped consuming for good after twenty injections (once, in
+CI) is the likely outcome. Those get the queued call instead."""
 
 
 class InjectError(Exception):
@@ -125,6 +130,21 @@ def mappings(pid: int | str) -> list[Mapping]:
     return out
 
 
+def shared_futex(pid: int, address: int) -> bool:
+    """Whether ``address`` lies in a mapping shared between processes (``rw-s``), as a
+    process-shared semaphore does; the GIL and the locks of one process do not."""
+    try:
+        text = Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+    for line in text.splitlines():
+        span, perms = line.split(maxsplit=2)[:2]
+        start, end = (int(x, 16) for x in span.split("-"))
+        if start <= address < end:
+            return perms.endswith("s")
+    return False
+
+
 def _address(name: str, library: ctypes.CDLL) -> int:
     return ctypes.cast(getattr(library, name), ctypes.c_void_p).value or 0
 
@@ -182,7 +202,10 @@ def run_python(pid: int, code: str, tries: int = 100) -> str:
                 page = stopped.call(where["mmap"], 0, PAGE, 3, 0x22, 2**64 - 1, 0)
                 if page >= 2**64 - 4096:  # -errno
                     raise InjectError(f"pid {pid}: mmap failed ({os.strerror(2**64 - page)})")
-                if stopped.syscall in WAITING and stopped.call(where["PyGILState_Check"]) == 0:
+                waits = stopped.syscall in WAITING or (
+                    stopped.syscall == FUTEX and shared_futex(pid, stopped.saved.rdi)
+                )
+                if waits and stopped.call(where["PyGILState_Check"]) == 0:
                     blob = _trampoline(page, data, stopped.saved, where)
                     stopped.write(page, blob)
                     if stopped.call(where["mprotect"], page, PAGE, 5) != 0:  # read, execute

@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -250,3 +251,54 @@ def test_a_worker_in_another_mount_namespace_is_refused_before_it_is_touched(
     assert err.count("\n") == 1
     assert not has_agent(worker.pid)
     assert worker.proc.poll() is None
+
+
+GIL_BOUND = r"""
+import threading, time
+def spin():
+    while True:
+        sum(range(1000))
+for _ in range(3):
+    threading.Thread(target=spin, daemon=True).start()
+n = 0
+while True:
+    time.sleep(0.0001)  # and then waits for the GIL, in a futex, most of the time
+    n += 1
+    if n % 50 == 0:
+        print(n, flush=True)
+"""
+
+
+def test_a_main_thread_waiting_for_the_gil_gets_a_queued_call_and_goes_on() -> None:
+    """Stopped inside its wait for the GIL, a thread must not be made to take the GIL
+    again from there: it never came back (every time, before the fix). Such a wait is in
+    the process's own memory, unlike a prefork child's semaphore, so the code is queued."""
+    from leaktui.attach.ptrace import run_python
+
+    with subprocess.Popen(
+        [sys.executable, "-c", GIL_BOUND], stdout=subprocess.PIPE, bufsize=0
+    ) as target:
+        try:
+            assert target.stdout.readline()  # running
+            outcomes = set()
+            for _ in range(30):
+                outcomes.add(run_python(target.pid, "pass"))
+                time.sleep(0.02)  # the queue of pending calls holds 32
+            assert "queued" in outcomes
+            os.set_blocking(target.stdout.fileno(), False)
+            lines: list[bytes] = []
+
+            def read() -> None:
+                with contextlib.suppress(BlockingIOError, TypeError):
+                    lines.extend((target.stdout.read() or b"").splitlines())
+
+            read()
+            lines.clear()  # what it printed before and during the injections
+
+            def progressed() -> bool:
+                read()
+                return len(lines) >= 2
+
+            wait_for(progressed, 30, "the main thread to go on after the injections")
+        finally:
+            target.kill()
