@@ -62,8 +62,8 @@ FUTEX = 202
 children of a prefork pool wait on a semaphore there for their turn to read a task. A
 futex in the process's own memory may be the GIL's condition variable or a lock that the
 code to run would need, and a thread stopped inside that wait must not wait on it again:
-a worker's main process that stopped consuming for good after twenty injections (once, in
-CI) is the likely outcome. Those get the queued call instead."""
+made to take the GIL from inside its wait for it, a thread never comes back (a test in
+tests/integration/test_attach.py shows it). Those get the queued call instead."""
 
 
 class InjectError(Exception):
