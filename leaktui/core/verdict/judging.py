@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from statistics import median
 
+from leaktui import fmt
 from leaktui.core.verdict import evidence, floors, shapes, wording
 from leaktui.core.verdict.bins import Bin
 from leaktui.core.verdict.stats import theil_sen
 from leaktui.core.verdict.terms import HOUR, INSUFFICIENT, Limit, Thresholds, Verdict
-from leaktui.core.verdict.wording import clock, minutes
 
 
 def judge(
@@ -126,7 +126,7 @@ def _judge_window(
     if span < th.min_span or len(bins) < 6:
         return Verdict(
             "insufficient",
-            f"{minutes(span)} of samples; a verdict needs {minutes(th.min_span)}",
+            f"{fmt.span(span)} of samples; a verdict needs {fmt.span(th.min_span)}",
         )
     sawtooth = median(b.high - b.low for b in bins)
     end = bins[-1].end
@@ -163,7 +163,7 @@ def _judge_window(
         at, jump = step
         return Verdict(
             "stable",
-            f"stepped up {_size(jump)} once at {clock(origin + at * HOUR)} "
+            f"stepped up {_size(jump)} once at {fmt.clock(origin + at * HOUR)} "
             "(the allocator's high-water mark), flat since",
             **common,
         )
@@ -184,7 +184,7 @@ def _judge_window(
     if fit.slope <= threshold or fit.low <= 0 or rise < threshold:
         return Verdict(
             "stable",
-            f"floor flat at {_size(level)} (sawtooth {_size(sawtooth)}) over {minutes(span)}",
+            f"floor flat at {_size(level)} (sawtooth {_size(sawtooth)}) over {fmt.span(span)}",
             **common,
         )
     # Growing. A warm-up that would add more than the process's size is not one to wait
@@ -199,8 +199,8 @@ def _judge_window(
         since = bins[0].start
         return Verdict(
             "leak",
-            f"floor rose {_size(rise)} in {minutes(span)} "
-            f"({_rate(fit.slope)}){cause}, steady since {clock(since)}",
+            f"floor rose {_size(rise)} in {fmt.span(span)} "
+            f"({_rate(fit.slope)}){cause}, steady since {fmt.clock(since)}",
             since=since,
             urgent=urgent,
             **common,
@@ -220,7 +220,7 @@ def _judge_window(
     return Verdict(
         "suspect",
         f"floor rising {_rate(fit.slope)} ({_rate(fit.low)} to {_rate(fit.high)}) over "
-        f"{minutes(span)}{cause}; not yet sure it goes on",
+        f"{fmt.span(span)}{cause}; not yet sure it goes on",
         urgent=urgent,
         **common,
         **eta,

@@ -10,9 +10,6 @@ from collections.abc import Callable
 
 from leaktui import fmt
 
-minutes = fmt.span
-clock = fmt.clock
-
 
 def cause(per_task: float | None, follows: str | None, size: Callable[[float], str]) -> str:
     """The part of a reason that says what the growth goes with."""

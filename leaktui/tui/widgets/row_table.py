@@ -83,27 +83,22 @@ class RowTable(ScrollView, can_focus=True):
     }
     """
 
-    class RowHighlighted(Message):
+    class _RowMessage(Message):
+        """Something happened to the row ``key`` of ``table``."""
+
+        def __init__(self, table: RowTable, key: str) -> None:
+            super().__init__()
+            self.table, self.key = table, key
+
+        @property
+        def control(self) -> RowTable:
+            return self.table
+
+    class RowHighlighted(_RowMessage):
         """The cursor moved to another row (or the row under it changed place)."""
 
-        def __init__(self, table: RowTable, key: str) -> None:
-            super().__init__()
-            self.table, self.key = table, key
-
-        @property
-        def control(self) -> RowTable:
-            return self.table
-
-    class RowSelected(Message):
+    class RowSelected(_RowMessage):
         """Enter on a row, or a click on the row under the cursor."""
-
-        def __init__(self, table: RowTable, key: str) -> None:
-            super().__init__()
-            self.table, self.key = table, key
-
-        @property
-        def control(self) -> RowTable:
-            return self.table
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -300,7 +295,7 @@ class RowTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width, scroll_x = self.size.width, self.scroll_offset.x
         if y == 0:
-            header = self._row_style("") + self.get_component_rich_style("row-table--header")
+            header = self._row_style("header")
             return self._header_strip().crop_extend(scroll_x, scroll_x + width, header)
         index = self.scroll_offset.y + y - 1
         if index >= len(self._order):
@@ -313,22 +308,27 @@ class RowTable(ScrollView, can_focus=True):
             strip = kinds[kind] = self._line(self._cells[key], self._row_style(kind))
         return strip.crop_extend(scroll_x, scroll_x + width, self._row_style(kind))
 
+    _COMPONENTS: ClassVar[dict[str, str]] = {
+        "header": "row-table--header",
+        "cursor": "row-table--cursor",
+        "even": "row-table--even-row",
+    }
+
     def _row_style(self, kind: str) -> Style:
+        """The style of a kind of line (header, cursor, even, or any other row)."""
         style = self._styles.get(kind)
         if style is None:
             style = self.rich_style
-            if kind in ("cursor", "even"):
-                component = "row-table--cursor" if kind == "cursor" else "row-table--even-row"
-                style += self.get_component_rich_style(component)
+            if kind in self._COMPONENTS:
+                style += self.get_component_rich_style(self._COMPONENTS[kind])
             self._styles[kind] = style
         return style
 
     def _header_strip(self) -> Strip:
         made_for = (self._total_width(),)
         if self._header is None or self._header[0] != made_for:
-            style = self._row_style("") + self.get_component_rich_style("row-table--header")
             cells = {column: Text(label) for column, label in self._labels.items()}
-            self._header = (made_for, self._line(cells, style))
+            self._header = (made_for, self._line(cells, self._row_style("header")))
         return self._header[1]
 
     def _line(self, cells: Cells, style: Style) -> Strip:
